@@ -1,0 +1,68 @@
+"""Project settings from ``.worklanes.toml`` in the repository root (all optional).
+
+    [lanes]
+    dir = ".worktrees"            # where lane directories go (relative to the root)
+    setup = "pip install -e ."    # run in a new lane after it is created
+    setup_timeout = 600
+    run_timeout = 300             # default timeout of `wt run`
+
+Files listed in ``.worktreeinclude`` (one glob a line, ``#`` comments) are copied into
+each new lane: gitignored things a lane needs, such as ``.env``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.errors import InvalidInputError
+
+CONFIG_FILE = ".worklanes.toml"
+INCLUDE_FILE = ".worktreeinclude"
+
+
+@dataclass(frozen=True)
+class LaneConfig:
+    dir: str = ".worktrees"
+    setup: str = ""
+    setup_timeout: float = 600.0
+    run_timeout: float = 300.0
+
+
+def load_lane_config(root: Path) -> LaneConfig:
+    path = Path(root) / CONFIG_FILE
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return LaneConfig()
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"{path} is not valid TOML ({exc}); fix the file") from None
+    lanes = data.get("lanes", {})
+    if not isinstance(lanes, dict):
+        raise InvalidInputError(f"{path}: [lanes] must be a table")
+    known = LaneConfig.__dataclass_fields__
+    unknown = set(lanes) - set(known)
+    if unknown:
+        raise InvalidInputError(
+            f"{path}: unknown key(s) {', '.join(sorted(unknown))} in [lanes]; "
+            f"known: {', '.join(known)}")
+    try:
+        return LaneConfig(
+            dir=str(lanes.get("dir", LaneConfig.dir)),
+            setup=str(lanes.get("setup", "")),
+            setup_timeout=float(lanes.get("setup_timeout", LaneConfig.setup_timeout)),
+            run_timeout=float(lanes.get("run_timeout", LaneConfig.run_timeout)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"{path}: bad value in [lanes] ({exc})") from None
+
+
+def include_patterns(root: Path) -> list[str]:
+    try:
+        text = (Path(root) / INCLUDE_FILE).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]

@@ -1,0 +1,92 @@
+"""The one way core talks to git: GitPython's command wrapper (no Repo objects, so no
+long-lived ``git cat-file`` processes), with errors turned into one-line messages."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from core.errors import GitError, NotARepoError
+
+# Keep git from paging, prompting or localising the messages we parse.
+_GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "LC_ALL": "C", "LANG": "C"}
+
+
+@dataclass(frozen=True)
+class GitResult:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def ok(self) -> bool:
+        return self.code == 0
+
+    def message(self) -> str:
+        text = (self.err or self.out).strip()
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        # git puts the cause in the "fatal:"/"error:" line; hints and usage come after.
+        for ln in lines:
+            if ln.startswith(("fatal:", "error:")):
+                return ln.split(":", 1)[1].strip()
+        return lines[0] if lines else f"git exited with {self.code}"
+
+
+def run(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,
+        timeout: float | None = 120) -> GitResult:
+    """Run ``git *args`` in ``cwd``; never raises for a non-zero exit."""
+    from git.cmd import Git  # lazy: GitPython costs ~70 ms to import
+
+    full_env = dict(_GIT_ENV)
+    if env:
+        full_env.update(env)
+    code, out, err = Git(str(cwd)).execute(
+        ["git", *args],
+        with_extended_output=True,
+        with_exceptions=False,
+        env=full_env,
+        kill_after_timeout=timeout,
+        strip_newline_in_stdout=False,
+    )
+    return GitResult(int(code or 0), out or "", err or "")
+
+
+def check(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,
+          what: str | None = None, timeout: float | None = 120) -> str:
+    """Run git and return stdout; on failure raise GitError with git's own reason."""
+    res = run(args, cwd, env=env, timeout=timeout)
+    if not res.ok:
+        label = what or f"git {' '.join(args[:2])}"
+        raise GitError(f"{label} failed: {res.message()}")
+    return res.out
+
+
+@dataclass(frozen=True)
+class RepoPaths:
+    root: Path        # the main working tree, where all state lives
+    common_dir: Path  # the shared .git directory
+
+
+def find_repo(cwd: Path | None = None) -> RepoPaths:
+    """Find the main repository even from inside a linked worktree.
+
+    ``--show-toplevel`` would name the linked worktree; the common dir is shared by all
+    of them, and the main working tree is its parent.
+    """
+    cwd = Path(cwd or os.getcwd())
+    if not cwd.is_dir():
+        raise NotARepoError(f"{cwd} is not a directory; cd into a git repository first")
+    res = run(["rev-parse", "--path-format=absolute", "--git-common-dir",
+               "--is-bare-repository"], cwd)
+    if not res.ok:
+        raise NotARepoError(
+            f"{cwd} is not inside a git repository; cd into one or run `git init` first")
+    common, bare = res.out.split()[:2]
+    common_dir = Path(common).resolve()
+    if bare == "true" or common_dir.name != ".git":
+        raise NotARepoError(
+            f"{common_dir} is a bare repository or has a separate git dir; worklanes needs "
+            "a normal clone with a working tree")
+    return RepoPaths(root=common_dir.parent, common_dir=common_dir)

@@ -1,0 +1,274 @@
+"""The task board: one JSON file a task under ``.tasks/``, in the seed's format.
+
+Reads take no lock (files are replaced atomically, so a reader sees a whole file).
+Every read-modify-write, and id allocation, holds the board lock, so concurrent
+processes never lose an update or hand out an id twice.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from core.errors import CorruptFileError, InvalidInputError, NotFoundError
+from core.events import EventLog
+from core.fsutil import atomic_write_json, locked, read_json
+
+STATUSES = ("pending", "in_progress", "completed")
+STATUS_MARK = {"pending": "[ ]", "in_progress": "[>]", "completed": "[x]"}
+# Fields the seed writes; worklanes adds ``blocks`` (mirror of ``blockedBy``).
+TASK_DEFAULTS: dict[str, Any] = {
+    "subject": "", "description": "", "status": "pending", "owner": "", "worktree": "",
+    "blockedBy": [], "blocks": [],
+}
+
+
+@dataclass
+class BoardListing:
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[CorruptFileError] = field(default_factory=list)
+
+
+def _task_file_id(name: str) -> int | None:
+    if not (name.startswith("task_") and name.endswith(".json")):
+        return None
+    stem = name[5:-5]
+    return int(stem) if stem.isdigit() else None
+
+
+def is_ready(task: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> bool:
+    """Pending with no open blocker. A blocker that is completed (or gone) no longer
+    blocks, even if a writer such as the seed never cleared ``blockedBy``."""
+    if task.get("status") != "pending":
+        return False
+    for dep in task.get("blockedBy") or []:
+        other = by_id.get(dep)
+        if other is not None and other.get("status") != "completed":
+            return False
+    return True
+
+
+def open_blockers(task: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> list[int]:
+    return [d for d in task.get("blockedBy") or []
+            if by_id.get(d) is not None and by_id[d].get("status") != "completed"]
+
+
+class TaskBoard:
+    def __init__(self, directory: Path, events: EventLog):
+        self.dir = Path(directory)
+        self.events = events
+        self.lock_path = self.dir / ".lock"
+
+    # -- reading ---------------------------------------------------------------------
+    def path(self, task_id: int) -> Path:
+        return self.dir / f"task_{int(task_id)}.json"
+
+    def _parse(self, path: Path) -> dict[str, Any]:
+        data = read_json(path)
+        if not isinstance(data, dict) or not isinstance(data.get("id"), int):
+            raise CorruptFileError(path, "not a task object with an integer id")
+        for key, default in TASK_DEFAULTS.items():
+            data.setdefault(key, list(default) if isinstance(default, list) else default)
+        return data
+
+    def get(self, task_id: int) -> dict[str, Any]:
+        task_id = _as_id(task_id)
+        try:
+            return self._parse(self.path(task_id))
+        except FileNotFoundError:
+            raise NotFoundError(
+                f"task {task_id} does not exist; `worklanes task list` shows the board") from None
+
+    def exists(self, task_id: int) -> bool:
+        return self.path(_as_id(task_id)).exists()
+
+    def list(self, status: str | None = None, owner: str | None = None,
+             ready: bool = False) -> BoardListing:
+        if status is not None:
+            _check_status(status)
+        out = BoardListing()
+        try:
+            names = os.listdir(self.dir)
+        except FileNotFoundError:
+            return out
+        ids = sorted(i for i in map(_task_file_id, names) if i is not None)
+        for tid in ids:
+            try:
+                out.tasks.append(self._parse(self.path(tid)))
+            except FileNotFoundError:
+                continue
+            except CorruptFileError as exc:
+                out.errors.append(exc)
+        if ready:
+            by_id = {t["id"]: t for t in out.tasks}
+            out.tasks = [t for t in out.tasks if is_ready(t, by_id)]
+        if status is not None:
+            out.tasks = [t for t in out.tasks if t.get("status") == status]
+        if owner is not None:
+            out.tasks = [t for t in out.tasks if t.get("owner") == owner]
+        return out
+
+    # -- writing ---------------------------------------------------------------------
+    def _save(self, task: dict[str, Any]) -> None:
+        task["updated_at"] = time.time()
+        atomic_write_json(self.path(task["id"]), task)
+
+    def _max_id(self) -> int:
+        ids = [i for i in map(_task_file_id, os.listdir(self.dir)) if i is not None]
+        return max(ids, default=0)
+
+    def create(self, subject: str, description: str = "", owner: str = "",
+               blocked_by: Iterable[int] = ()) -> dict[str, Any]:
+        subject = (subject or "").strip()
+        if not subject:
+            raise InvalidInputError("a task needs a subject; pass a non-empty SUBJECT")
+        blocked_by = sorted({_as_id(b) for b in blocked_by})
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with locked(self.lock_path):
+            blockers = [self.get(b) for b in blocked_by]
+            now = time.time()
+            task = {
+                "id": self._max_id() + 1, "subject": subject, "description": description,
+                "status": "pending", "owner": owner, "worktree": "", "blockedBy": blocked_by,
+                "blocks": [], "created_at": now, "updated_at": now,
+            }
+            self._save(task)
+            for b in blockers:
+                b["blocks"] = sorted(set(b.get("blocks") or []) | {task["id"]})
+                self._save(b)
+        self.events.emit("task.created", task=_brief(task))
+        return task
+
+    def update(self, task_id: int, status: str | None = None, owner: str | None = None,
+               subject: str | None = None, description: str | None = None) -> dict[str, Any]:
+        if status is not None:
+            _check_status(status)
+        if subject is not None and not subject.strip():
+            raise InvalidInputError("a task subject cannot be empty; pass a non-empty --subject")
+        with locked(self.lock_path):
+            task = self.get(task_id)
+            before = task.get("status")
+            changed = {}
+            for key, value in (("status", status), ("owner", owner),
+                               ("subject", subject and subject.strip()),
+                               ("description", description)):
+                if value is not None and task.get(key) != value:
+                    changed[key] = value
+                    task[key] = value
+            self._save(task)
+            if status == "completed" and before != "completed":
+                self._release_dependents(task)
+        if changed:
+            self.events.emit("task.updated", task=_brief(task), changes=changed)
+        if status == "completed" and before != "completed":
+            self.events.emit("task.completed", task=_brief(task))
+        return task
+
+    def _release_dependents(self, task: dict[str, Any]) -> None:
+        """Completing a task unblocks its dependents (held lock assumed)."""
+        for dep_id in list(task.get("blocks") or []):
+            try:
+                dep = self.get(dep_id)
+            except (NotFoundError, CorruptFileError):
+                continue
+            if task["id"] in (dep.get("blockedBy") or []):
+                dep["blockedBy"] = [b for b in dep["blockedBy"] if b != task["id"]]
+                self._save(dep)
+
+    def block(self, task_id: int, by: int) -> dict[str, Any]:
+        task_id, by = _as_id(task_id), _as_id(by)
+        if task_id == by:
+            raise InvalidInputError(f"task {task_id} cannot block itself")
+        with locked(self.lock_path):
+            task, blocker = self.get(task_id), self.get(by)
+            if self._reaches(by, task_id):
+                raise InvalidInputError(
+                    f"task {by} already waits on task {task_id}; blocking {task_id} on {by} "
+                    "would make a cycle")
+            task["blockedBy"] = sorted(set(task.get("blockedBy") or []) | {by})
+            blocker["blocks"] = sorted(set(blocker.get("blocks") or []) | {task_id})
+            self._save(task)
+            self._save(blocker)
+        self.events.emit("task.updated", task=_brief(task), changes={"blockedBy": task["blockedBy"]})
+        return task
+
+    def unblock(self, task_id: int, by: int) -> dict[str, Any]:
+        task_id, by = _as_id(task_id), _as_id(by)
+        with locked(self.lock_path):
+            task = self.get(task_id)
+            if by not in (task.get("blockedBy") or []):
+                raise InvalidInputError(f"task {task_id} is not blocked by task {by}")
+            task["blockedBy"] = [b for b in task["blockedBy"] if b != by]
+            self._save(task)
+            try:
+                blocker = self.get(by)
+                blocker["blocks"] = [b for b in blocker.get("blocks") or [] if b != task_id]
+                self._save(blocker)
+            except NotFoundError:
+                pass
+        self.events.emit("task.updated", task=_brief(task), changes={"blockedBy": task["blockedBy"]})
+        return task
+
+    def _reaches(self, start: int, goal: int) -> bool:
+        """True if ``start`` is (transitively) blocked by ``goal``."""
+        seen, stack = set(), [start]
+        while stack:
+            cur = stack.pop()
+            if cur == goal:
+                return True
+            if cur in seen:
+                continue
+            seen.add(cur)
+            try:
+                stack.extend(self.get(cur).get("blockedBy") or [])
+            except (NotFoundError, CorruptFileError):
+                continue
+        return False
+
+    def bind_worktree(self, task_id: int, worktree: str, owner: str = "") -> dict[str, Any]:
+        with locked(self.lock_path):
+            task = self.get(task_id)
+            task["worktree"] = worktree
+            if owner:
+                task["owner"] = owner
+            if task["status"] == "pending":
+                task["status"] = "in_progress"
+            self._save(task)
+        self.events.emit("task.updated", task=_brief(task),
+                         changes={"worktree": worktree, "status": task["status"]})
+        return task
+
+    def unbind_worktree(self, task_id: int, complete: bool = False) -> dict[str, Any]:
+        with locked(self.lock_path):
+            task = self.get(task_id)
+            before = task["status"]
+            task["worktree"] = ""
+            if complete:
+                task["status"] = "completed"
+            self._save(task)
+            if complete and before != "completed":
+                self._release_dependents(task)
+        return task
+
+
+def _brief(task: dict[str, Any]) -> dict[str, Any]:
+    return {"id": task["id"], "subject": task.get("subject", ""), "status": task.get("status"),
+            "owner": task.get("owner", ""), "worktree": task.get("worktree", "")}
+
+
+def _as_id(value: Any) -> int:
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"task id must be a whole number, got {value!r}") from None
+
+
+def _check_status(status: str) -> None:
+    if status not in STATUSES:
+        raise InvalidInputError(
+            f"unknown status {status!r}; use one of: {', '.join(STATUSES)}")

@@ -1,0 +1,100 @@
+"""The task board: the seed's format, dependencies, locking, corrupt files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from core.errors import CorruptFileError, InvalidInputError, NotFoundError
+from core.tasks import is_ready
+
+
+def test_create_writes_seed_fields(ws):
+    t = ws.tasks.create("Backend auth", "token refresh")
+    data = json.loads((ws.root / ".tasks" / "task_1.json").read_text())
+    assert data == t
+    for key in ("id", "subject", "description", "status", "owner", "worktree", "blockedBy",
+                "created_at", "updated_at"):
+        assert key in data
+    assert data["status"] == "pending" and data["worktree"] == "" and data["id"] == 1
+
+
+def test_ids_are_sequential_and_never_reused_while_files_exist(ws):
+    ids = [ws.tasks.create(f"t{i}")["id"] for i in range(5)]
+    assert ids == [1, 2, 3, 4, 5]
+
+
+def test_update_fields_and_status_validation(ws):
+    ws.tasks.create("a")
+    t = ws.tasks.update(1, status="in_progress", owner="alice", subject="A!", description="d")
+    assert (t["status"], t["owner"], t["subject"], t["description"]) == ("in_progress", "alice", "A!", "d")
+    assert ws.tasks.get(1) == t
+    with pytest.raises(InvalidInputError, match="unknown status 'done'"):
+        ws.tasks.update(1, status="done")
+    with pytest.raises(InvalidInputError, match="subject cannot be empty"):
+        ws.tasks.update(1, subject="  ")
+    with pytest.raises(NotFoundError, match="task 9 does not exist"):
+        ws.tasks.update(9, status="completed")
+
+
+def test_list_filters(ws):
+    ws.tasks.create("a", owner="alice")
+    ws.tasks.create("b")
+    ws.tasks.create("c", blocked_by=[1])
+    ws.tasks.update(2, status="in_progress")
+    assert [t["id"] for t in ws.tasks.list(status="in_progress").tasks] == [2]
+    assert [t["id"] for t in ws.tasks.list(owner="alice").tasks] == [1]
+    assert [t["id"] for t in ws.tasks.list(ready=True).tasks] == [1]
+
+
+def test_dependencies_mirror_cycles_and_release(ws):
+    for s in "abc":
+        ws.tasks.create(s)
+    ws.tasks.block(2, by=1)
+    ws.tasks.block(3, by=2)
+    assert ws.tasks.get(1)["blocks"] == [2]
+    assert ws.tasks.get(3)["blockedBy"] == [2]
+    with pytest.raises(InvalidInputError, match="cycle"):
+        ws.tasks.block(1, by=3)
+    with pytest.raises(InvalidInputError, match="cannot block itself"):
+        ws.tasks.block(1, by=1)
+    assert [t["id"] for t in ws.tasks.list(ready=True).tasks] == [1]
+    ws.tasks.update(1, status="completed")
+    assert ws.tasks.get(2)["blockedBy"] == []
+    assert [t["id"] for t in ws.tasks.list(ready=True).tasks] == [2]
+    ws.tasks.unblock(3, by=2)
+    assert ws.tasks.get(3)["blockedBy"] == [] and ws.tasks.get(2)["blocks"] == []
+    with pytest.raises(InvalidInputError, match="not blocked by"):
+        ws.tasks.unblock(3, by=2)
+
+
+def test_ready_ignores_blockers_completed_by_other_writers():
+    by_id = {1: {"id": 1, "status": "completed"}, 2: {"id": 2, "status": "pending", "blockedBy": [1]}}
+    assert is_ready(by_id[2], by_id)
+
+
+def test_corrupt_file_is_reported_untouched_and_board_still_works(ws):
+    ws.tasks.create("good")
+    bad = ws.root / ".tasks" / "task_2.json"
+    bad.write_text('{"id": 2, "subject": ')
+    empty = ws.root / ".tasks" / "task_3.json"
+    empty.write_text("")
+    listing = ws.tasks.list()
+    assert [t["id"] for t in listing.tasks] == [1]
+    assert sorted(e.path.name for e in listing.errors) == ["task_2.json", "task_3.json"]
+    assert "empty file" in str([e for e in listing.errors if e.path == empty][0])
+    with pytest.raises(CorruptFileError, match="task_2.json cannot be parsed"):
+        ws.tasks.update(2, status="completed")
+    assert bad.read_text() == '{"id": 2, "subject": '
+    assert empty.read_text() == ""
+    t = ws.tasks.create("after")  # ids skip past the corrupt files, never overwrite them
+    assert t["id"] == 4
+    assert bad.read_text() == '{"id": 2, "subject": '
+
+
+def test_events_for_task_changes(ws):
+    ws.tasks.create("a")
+    ws.tasks.update(1, status="completed")
+    names = [e["event"] for e in ws.events.tail(10)]
+    assert names == ["task.created", "task.updated", "task.completed"]

@@ -1,0 +1,45 @@
+"""core/ never imports textual; the board commands never load textual or anthropic."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_core_source_never_imports_textual():
+    offenders = []
+    for path in (ROOT / "core").rglob("*.py"):
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            mods = []
+            if isinstance(node, ast.Import):
+                mods = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                mods = [node.module]
+            if any(m == "textual" or m.startswith(("textual.", "tui")) for m in mods):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []
+
+
+def test_importing_all_of_core_loads_no_textual_and_no_anthropic():
+    mods = [p.relative_to(ROOT).with_suffix("").as_posix().replace("/", ".")
+            for p in (ROOT / "core").rglob("*.py")]
+    code = ("import sys\n" + "".join(f"import {m.removesuffix('.__init__')}\n" for m in mods)
+            + "print('textual' in sys.modules, 'anthropic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_task_list_command_loads_no_textual_and_no_anthropic(repo):
+    code = ("import sys\nsys.argv = ['worklanes', 'task', 'list']\nfrom tui.cli import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print('MODS', 'textual' in sys.modules, 'anthropic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True,
+                         env={**__import__('os').environ, "PYTHONPATH": str(ROOT)})
+    assert "No tasks." in out.stdout, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "MODS False False"

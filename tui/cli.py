@@ -1,0 +1,398 @@
+"""The `worklanes` command line. Headless, fast, and a thin skin over core: every
+command opens the workspace, makes one core call and prints the result.
+
+Imports of textual and anthropic stay inside the commands that need them, so the
+board commands start in a fraction of the app's start-up time.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from core.errors import WorklanesError
+from core.tasks import STATUS_MARK, STATUSES, open_blockers
+
+
+class _Group(click.Group):
+    """Turns every WorklanesError into one line on stderr and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except WorklanesError as exc:
+            click.echo(f"worklanes: {exc}", err=True)
+            ctx.exit(1)
+
+
+def _ws(ctx: click.Context):
+    from core.workspace import Workspace
+    return Workspace.open(ctx.obj.get("cwd"))
+
+
+def _dump(obj: Any) -> None:
+    click.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
+
+
+def _ago(ts: float | None) -> str:
+    if not ts:
+        return "-"
+    secs = max(0, time.time() - float(ts))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if secs >= size:
+            return f"{int(secs // size)}{unit} ago"
+    return f"{int(secs)}s ago"
+
+
+@click.group(cls=_Group, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-C", "cwd", type=click.Path(file_okay=False, path_type=Path),
+              help="Run as if started in this directory.")
+@click.version_option(package_name="worklanes")
+@click.pass_context
+def main(ctx: click.Context, cwd: Path | None) -> None:
+    """worklanes: one git worktree lane per task, a live board, an agent.
+
+    With no command, opens the full-screen app on the repository of the current
+    directory (also from inside a lane)."""
+    ctx.ensure_object(dict)
+    ctx.obj["cwd"] = cwd
+    if ctx.invoked_subcommand is None:
+        from tui.app import run_app
+        run_app(Path(cwd or Path.cwd()))
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(file_okay=False, path_type=Path))
+def demo(path: Path | None) -> None:
+    """Open the app on a throwaway demo repository (made in PATH or a temp folder)."""
+    from tui.app import run_app
+    from tui.demo import make_demo_repo
+    root = make_demo_repo(path)
+    click.echo(f"demo repository: {root}", err=True)
+    run_app(root)
+
+
+# -- tasks ------------------------------------------------------------------------------
+@main.group()
+def task() -> None:
+    """The task board (.tasks/)."""
+
+
+def _task_line(t: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> str:
+    mark = STATUS_MARK.get(t.get("status"), "[?]")
+    parts = [f"{mark} #{t['id']}: {t.get('subject', '')}"]
+    if t.get("owner"):
+        parts.append(f"owner={t['owner']}")
+    if t.get("worktree"):
+        parts.append(f"wt={t['worktree']}")
+    blockers = open_blockers(t, by_id)
+    if blockers:
+        parts.append("blocked by " + ", ".join(f"#{b}" for b in blockers))
+    return "  ".join(parts)
+
+
+def _print_task(t: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        _dump(t)
+    else:
+        click.echo(_task_line(t, {}))
+
+
+@task.command("add")
+@click.argument("subject")
+@click.option("-d", "--description", default="", help="Longer description.")
+@click.option("--owner", default="", help="Who works on it.")
+@click.option("--blocked-by", "blocked_by", multiple=True, type=int, help="Task id it waits on.")
+@click.option("--json", "as_json", is_flag=True, help="Print the stored task as JSON.")
+@click.pass_context
+def task_add(ctx, subject, description, owner, blocked_by, as_json):
+    """Create a task."""
+    _print_task(_ws(ctx).tasks.create(subject, description, owner=owner, blocked_by=blocked_by), as_json)
+
+
+@task.command("list")
+@click.option("--status", type=click.Choice(STATUSES))
+@click.option("--owner")
+@click.option("--ready", is_flag=True, help="Only pending tasks with no open blocker.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def task_list(ctx, status, owner, ready, as_json):
+    """List tasks. Unreadable task files are reported (exit code 2) but never hide the rest."""
+    ws = _ws(ctx)
+    listing = ws.tasks.list(status=status, owner=owner, ready=ready)
+    if as_json:
+        _dump(listing.tasks)
+    else:
+        everything = listing.tasks if not (status or owner or ready) else ws.tasks.list().tasks
+        by_id = {t["id"]: t for t in everything}
+        for t in listing.tasks:
+            click.echo(_task_line(t, by_id))
+        if not listing.tasks and not listing.errors:
+            click.echo("No tasks.")
+    for err in listing.errors:
+        click.echo(f"worklanes: {err}", err=True)
+    if listing.errors:
+        ctx.exit(2)
+
+
+@task.command("show")
+@click.argument("task_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def task_show(ctx, task_id, as_json):
+    """Show one task."""
+    t = _ws(ctx).tasks.get(task_id)
+    if as_json:
+        _dump(t)
+        return
+    for key in ("id", "subject", "status", "owner", "worktree", "blockedBy", "blocks"):
+        click.echo(f"{key:>11}: {t.get(key, '')}")
+    if t.get("description"):
+        click.echo(f"\n{t['description']}")
+
+
+@task.command("update")
+@click.argument("task_id", type=int)
+@click.option("--status", type=click.Choice(STATUSES))
+@click.option("--owner")
+@click.option("--subject")
+@click.option("-d", "--description")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def task_update(ctx, task_id, status, owner, subject, description, as_json):
+    """Change a task's status, owner, subject or description."""
+    t = _ws(ctx).tasks.update(task_id, status=status, owner=owner, subject=subject,
+                              description=description)
+    _print_task(t, as_json)
+
+
+@task.command("block")
+@click.argument("task_id", type=int)
+@click.option("--by", "by", type=int, required=True, help="The task it waits on.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def task_block(ctx, task_id, by, as_json):
+    """Make TASK_ID wait on another task (cycles are refused)."""
+    _print_task(_ws(ctx).tasks.block(task_id, by), as_json)
+
+
+@task.command("unblock")
+@click.argument("task_id", type=int)
+@click.option("--by", "by", type=int, required=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def task_unblock(ctx, task_id, by, as_json):
+    """Remove a dependency."""
+    _print_task(_ws(ctx).tasks.unblock(task_id, by), as_json)
+
+
+# -- lanes ------------------------------------------------------------------------------
+@main.group()
+def wt() -> None:
+    """Lanes: git worktrees bound to tasks (.worktrees/)."""
+
+
+def _lane_row(lane: dict[str, Any], st) -> str:
+    task = f"#{lane['task_id']}" if lane.get("task_id") is not None else "-"
+    state = "missing" if st and st.missing else lane.get("status", "?")
+    cols = [f"[{state}]", lane["name"], task, lane.get("branch", "-")]
+    if st and not st.missing and state != "removed":
+        cols += [f"dirty={st.dirty}", f"+{st.ahead}/-{st.behind}", st.last_commit or "-"]
+    return "  ".join(cols)
+
+
+@wt.command("create")
+@click.argument("name")
+@click.option("--task", "task_id", type=int, help="Bind the lane to this task (-> in_progress).")
+@click.option("--base", "base_ref", default="HEAD", show_default=True, help="Branch, tag or commit to start from.")
+@click.option("--no-setup", is_flag=True, help="Skip the setup command from .worklanes.toml.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def wt_create(ctx, name, task_id, base_ref, no_setup, as_json):
+    """Create lane NAME on a new branch wt/NAME."""
+    res = _ws(ctx).lanes.create(name, task_id=task_id, base_ref=base_ref, run_setup=not no_setup)
+    if as_json:
+        _dump(res.lane)
+    else:
+        click.echo(f"created lane {name} at {res.lane['path']} on {res.lane['branch']}")
+        for c in res.copied:
+            click.echo(f"  copied {c}")
+    if res.setup is not None:
+        click.echo(f"setup: {res.setup.summary()}", err=True)
+        if res.setup.exit_code != 0:
+            click.echo(res.setup.text(), err=True)
+            ctx.exit(1)
+
+
+@wt.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Include removed lanes.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def wt_list(ctx, show_all, as_json):
+    """List lanes with live status (dirty files, ahead/behind, last commit)."""
+    ws = _ws(ctx)
+    lanes = ws.lanes.list(include_removed=show_all or as_json)
+    statuses = {s.name: s for s in ws.lanes.statuses([ln for ln in lanes if ln.get("status") != "removed"])}
+    if as_json:
+        _dump([{**ln, "live": statuses[ln["name"]].to_dict() if ln["name"] in statuses else None}
+               for ln in lanes])
+        return
+    if not lanes:
+        click.echo("No lanes.")
+    for ln in lanes:
+        click.echo(_lane_row(ln, statuses.get(ln["name"])))
+
+
+@wt.command("status")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def wt_status(ctx, name, as_json):
+    """Live status of one lane."""
+    st = _ws(ctx).lanes.status(name)
+    if as_json:
+        _dump(st.to_dict())
+        return
+    for key, value in st.to_dict().items():
+        if key == "last_commit_ts":
+            value = _ago(value)
+        click.echo(f"{key:>14}: {value}")
+
+
+@wt.command("diff")
+@click.argument("name")
+@click.pass_context
+def wt_diff(ctx, name):
+    """Everything the lane changed since its base: commits and uncommitted edits."""
+    click.echo(_ws(ctx).lanes.diff(name), nl=False)
+
+
+@wt.command("keep")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def wt_keep(ctx, name, as_json):
+    """Close out a lane by keeping it for later."""
+    entry = _ws(ctx).lanes.keep(name)
+    _dump(entry) if as_json else click.echo(f"kept lane {name}")
+
+
+@wt.command("remove")
+@click.argument("name")
+@click.option("--force", is_flag=True, help="Remove even with uncommitted changes (saved under a ref first).")
+@click.option("--complete-task", is_flag=True, help="Mark the bound task completed.")
+@click.option("--delete-branch", is_flag=True, help="Also delete wt/NAME if it is fully merged.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def wt_remove(ctx, name, force, complete_task, delete_branch, as_json):
+    """Remove a lane's directory; the branch stays."""
+    entry = _ws(ctx).lanes.remove(name, force=force, complete_task=complete_task,
+                                  delete_branch=delete_branch)
+    if as_json:
+        _dump(entry)
+        return
+    click.echo(f"removed lane {name}")
+    if entry.get("archive_ref"):
+        click.echo(f"  uncommitted work saved under {entry['archive_ref']} "
+                   f"(`worklanes wt restore {name}` brings it back)")
+
+
+@wt.command("restore")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def wt_restore(ctx, name, as_json):
+    """Bring back a removed lane with any work its removal archived."""
+    entry = _ws(ctx).lanes.restore(name)
+    _dump(entry) if as_json else click.echo(f"restored lane {name} at {entry['path']}")
+
+
+@wt.command("run", context_settings={"ignore_unknown_options": True})
+@click.argument("name")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.option("--timeout", type=float, help="Seconds before the command's process group is killed.")
+@click.pass_context
+def wt_run(ctx, name, command, timeout):
+    """Run COMMAND in the lane: worklanes wt run NAME -- pytest -x"""
+    import shlex
+    line = command[0] if len(command) == 1 else shlex.join(command)
+    res = _ws(ctx).lanes.run(name, line, timeout=timeout)
+    click.echo(res.text())
+    ctx.exit(res.exit_code if res.exit_code is not None else 124)
+
+
+@wt.command("reconcile")
+@click.option("--fix", is_flag=True, help="Prune, adopt and mark to make the index agree with git.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def wt_reconcile(ctx, fix, as_json):
+    """Compare the index with `git worktree list` and report (or fix) disagreements."""
+    found = _ws(ctx).lanes.reconcile(fix=fix)
+    if as_json:
+        _dump([f.to_dict() for f in found])
+        return
+    if not found:
+        click.echo("index and git agree.")
+    for f in found:
+        done = "fixed: " if f.fixed else "fix: "
+        click.echo(f"{f.kind:<13}{f.name}  {f.detail}  ({done}{f.fix})")
+
+
+# -- events -----------------------------------------------------------------------------
+def _event_line(e: dict[str, Any]) -> str:
+    ts = e.get("ts")
+    when = datetime.fromtimestamp(ts).strftime("%H:%M:%S") if isinstance(ts, (int, float)) else "--:--:--"
+    bits = [when, e.get("event", "?")]
+    task, wt_ = e.get("task") or {}, e.get("worktree") or {}
+    if task.get("id") is not None:
+        bits.append(f"task=#{task['id']}")
+    if wt_.get("name"):
+        bits.append(f"wt={wt_['name']}")
+    if e.get("error"):
+        bits.append(f"error: {e['error']}")
+    if e.get("event") == "parse_error":
+        bits.append(f"unparsable line: {e.get('raw', '')[:80]}")
+    return "  ".join(bits)
+
+
+@main.command()
+@click.option("-n", "limit", default=20, show_default=True, help="How many of the newest events.")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new events as they are appended.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
+@click.pass_context
+def events(ctx, limit, follow, as_json):
+    """The lifecycle event log (.worktrees/events.jsonl)."""
+    ws = _ws(ctx)
+    show = (lambda e: click.echo(json.dumps(e, default=str))) if as_json else (lambda e: click.echo(_event_line(e)))
+    follower = ws.events.follower(from_end=True) if follow else None
+    for e in ws.events.tail(limit):
+        show(e)
+    if follower is None:
+        return
+    from watchfiles import watch
+    try:
+        for _ in watch(ws.events.path.parent, recursive=False, debounce=50, step=20,
+                       rust_timeout=1000, yield_on_timeout=True):
+            for e in follower.poll():
+                show(e)
+    except KeyboardInterrupt:
+        pass
+
+
+def _register_chat() -> None:
+    # The chat command lives in its own module; it keeps anthropic out of the import path.
+    try:
+        from tui.chat_cli import chat
+    except ImportError:
+        return
+    main.add_command(chat)
+
+
+_register_chat()
