@@ -1,0 +1,86 @@
+"""What the agent loop tells its host. The core never prints: a CLI prints these, the
+TUI turns them into Messages. All are plain dataclasses, safe to pass between threads."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+
+@dataclass
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+
+    def add(self, other: "Usage") -> None:
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.cache_creation_input_tokens += other.cache_creation_input_tokens
+        self.cache_read_input_tokens += other.cache_read_input_tokens
+
+    @property
+    def total(self) -> int:
+        return (self.input_tokens + self.output_tokens + self.cache_creation_input_tokens
+                + self.cache_read_input_tokens)
+
+
+@dataclass
+class TextDelta:
+    text: str
+
+
+@dataclass
+class ToolStarted:
+    tool_use_id: str
+    name: str
+    input: dict[str, Any]
+
+
+@dataclass
+class ToolFinished:
+    tool_use_id: str
+    name: str
+    output: str            # full text given to the model (already capped)
+    is_error: bool = False
+    denied: bool = False   # the host's approval said no
+
+
+@dataclass
+class Retrying:
+    attempt: int           # the attempt that is about to start (2 = first retry)
+    max_attempts: int
+    delay: float           # seconds of backoff before it
+    reason: str
+
+
+@dataclass
+class TurnFinished:
+    stop_reason: str       # end_turn | tool_use | max_tokens | cancelled | max_iterations | error
+    usage: Usage           # this user message
+    session_usage: Usage   # the whole session so far
+
+
+@dataclass
+class AgentError:
+    message: str           # one line, never contains the API key
+
+
+AgentEvent = Union[TextDelta, ToolStarted, ToolFinished, Retrying, TurnFinished, AgentError]
+
+
+class Decision(enum.Enum):
+    ALLOW_ONCE = "once"
+    ALLOW_SESSION = "session"   # allow this tool for the rest of the session
+    DENY = "deny"
+
+
+@dataclass
+class ApprovalRequest:
+    tool: str
+    input: dict[str, Any]
+    summary: str               # one line a human can judge, e.g. "bash: rm -rf build"
+    lane: str | None = None    # the lane the call acts in, if any
+    extra: dict[str, Any] = field(default_factory=dict)
