@@ -1,0 +1,107 @@
+"""Core benchmarks, each next to its floor measured in the same run.
+
+    python tests/bench/bench_core.py
+
+Printed, never asserted: timings belong here, not in the unit tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from core.workspace import Workspace  # noqa: E402
+from tests.bench.common import make_repo, table, timeit  # noqa: E402
+
+
+def bench_lane_create(tmp: Path, n: int = 15) -> tuple[float, float]:
+    repo = make_repo(tmp / "lanes", files=200)
+    ws = Workspace.open(repo)
+    raw_dir = tmp / "raw"
+
+    def raw(i):
+        subprocess.run(["git", "worktree", "add", "-q", "-b", f"raw/{i}", str(raw_dir / str(i)), "HEAD"],
+                       cwd=repo, check=True, capture_output=True)
+
+    def ours(i):
+        ws.lanes.create(f"lane{i}")
+
+    # Interleave so both see the same disk and cache conditions.
+    t_raw, t_ours = [], []
+    for i in range(n):
+        t0 = time.perf_counter(); raw(i); t_raw.append(time.perf_counter() - t0)
+        t0 = time.perf_counter(); ours(i); t_ours.append(time.perf_counter() - t0)
+    t_raw.sort(); t_ours.sort()
+    return t_ours[n // 2], t_raw[n // 2]
+
+
+def bench_task_list(tmp: Path, count: int = 10_000) -> tuple[float, float]:
+    repo = make_repo(tmp / "board", files=1)
+    ws = Workspace.open(repo)
+    tasks = repo / ".tasks"
+    now = time.time()
+    for i in range(1, count + 1):
+        (tasks / f"task_{i}.json").write_text(json.dumps({
+            "id": i, "subject": f"task {i}", "description": "", "status": "pending", "owner": "",
+            "worktree": "", "blockedBy": [i - 1] if i % 10 == 0 else [], "blocks": [],
+            "created_at": now, "updated_at": now}, indent=2))
+
+    def bare():
+        out = []
+        for name in os.listdir(tasks):
+            if name.startswith("task_") and name.endswith(".json"):
+                with open(tasks / name, "rb") as fh:
+                    out.append(json.loads(fh.read()))
+        return out
+
+    def ours():
+        listing = ws.tasks.list()
+        assert len(listing.tasks) == count
+
+    bare()  # warm the page cache for both
+    return timeit(ours, 5), timeit(bare, 5)
+
+
+def bench_event_tail(tmp: Path, lines: int = 1_000_000) -> tuple[float, float]:
+    path = tmp / "events.jsonl"
+    line = json.dumps({"event": "worktree.run", "ts": 1.0, "task": {"id": 1},
+                       "worktree": {"name": "x"}, "command": "pytest"}) + "\n"
+    with open(path, "w") as fh:
+        fh.write(line * lines)
+    from core.events import EventLog
+    log = EventLog(path)
+
+    def ours():
+        assert len(log.tail(20)) == 20
+
+    def whole():
+        with open(path, "rb") as fh:
+            rows = fh.read().splitlines()
+        return [json.loads(r) for r in rows[-20:]]
+
+    whole()
+    return timeit(ours, 20), timeit(whole, 3)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        rows = []
+        ours, floor = bench_lane_create(tmp)
+        rows.append(("lane create vs git worktree add (200 files)", ours, floor, "<= 1.15x"))
+        ours, floor = bench_task_list(tmp)
+        rows.append(("task list, 10,000 tasks vs bare json parse", ours, floor, "<= 1.5x"))
+        ours, floor = bench_event_tail(tmp)
+        rows.append(("last 20 of 1,000,000 events vs read whole", ours, floor, "< 20 ms"))
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()
