@@ -36,6 +36,10 @@ def _ws(ctx: click.Context):
     return Workspace.open(ctx.obj.get("cwd"))
 
 
+json_option = click.option("--json", "as_json", is_flag=True,
+                           help="Print the stored object(s) as JSON (the seed's field names).")
+
+
 def _dump(obj: Any) -> None:
     click.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
 
@@ -110,7 +114,7 @@ def _print_task(t: dict[str, Any], as_json: bool) -> None:
 @click.option("-d", "--description", default="", help="Longer description.")
 @click.option("--owner", default="", help="Who works on it.")
 @click.option("--blocked-by", "blocked_by", multiple=True, type=int, help="Task id it waits on.")
-@click.option("--json", "as_json", is_flag=True, help="Print the stored task as JSON.")
+@json_option
 @click.pass_context
 def task_add(ctx, subject, description, owner, blocked_by, as_json):
     """Create a task."""
@@ -121,7 +125,7 @@ def task_add(ctx, subject, description, owner, blocked_by, as_json):
 @click.option("--status", type=click.Choice(STATUSES))
 @click.option("--owner")
 @click.option("--ready", is_flag=True, help="Only pending tasks with no open blocker.")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 @click.pass_context
 def task_list(ctx, status, owner, ready, as_json):
     """List tasks. Unreadable task files are reported (exit code 2) but never hide the rest."""
@@ -144,7 +148,7 @@ def task_list(ctx, status, owner, ready, as_json):
 
 @task.command("show")
 @click.argument("task_id", type=int)
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 @click.pass_context
 def task_show(ctx, task_id, as_json):
     """Show one task."""
@@ -164,7 +168,7 @@ def task_show(ctx, task_id, as_json):
 @click.option("--owner")
 @click.option("--subject")
 @click.option("-d", "--description")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 @click.pass_context
 def task_update(ctx, task_id, status, owner, subject, description, as_json):
     """Change a task's status, owner, subject or description."""
@@ -176,7 +180,7 @@ def task_update(ctx, task_id, status, owner, subject, description, as_json):
 @task.command("block")
 @click.argument("task_id", type=int)
 @click.option("--by", "by", type=int, required=True, help="The task it waits on.")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 @click.pass_context
 def task_block(ctx, task_id, by, as_json):
     """Make TASK_ID wait on another task (cycles are refused)."""
@@ -186,7 +190,7 @@ def task_block(ctx, task_id, by, as_json):
 @task.command("unblock")
 @click.argument("task_id", type=int)
 @click.option("--by", "by", type=int, required=True)
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 @click.pass_context
 def task_unblock(ctx, task_id, by, as_json):
     """Remove a dependency."""
@@ -213,7 +217,7 @@ def _lane_row(lane: dict[str, Any], st) -> str:
 @click.option("--task", "task_id", type=int, help="Bind the lane to this task (-> in_progress).")
 @click.option("--base", "base_ref", default="HEAD", show_default=True, help="Branch, tag or commit to start from.")
 @click.option("--no-setup", is_flag=True, help="Skip the setup command from .worklanes.toml.")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 @click.pass_context
 def wt_create(ctx, name, task_id, base_ref, no_setup, as_json):
     """Create lane NAME on a new branch wt/NAME."""
@@ -233,7 +237,7 @@ def wt_create(ctx, name, task_id, base_ref, no_setup, as_json):
 
 @wt.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Include removed lanes.")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 @click.pass_context
 def wt_list(ctx, show_all, as_json):
     """List lanes with live status (dirty files, ahead/behind, last commit)."""
@@ -252,7 +256,7 @@ def wt_list(ctx, show_all, as_json):
 
 @wt.command("status")
 @click.argument("name")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 @click.pass_context
 def wt_status(ctx, name, as_json):
     """Live status of one lane."""
@@ -276,7 +280,7 @@ def wt_diff(ctx, name):
 
 @wt.command("keep")
 @click.argument("name")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 @click.pass_context
 def wt_keep(ctx, name, as_json):
     """Close out a lane by keeping it for later."""
@@ -289,7 +293,7 @@ def wt_keep(ctx, name, as_json):
 @click.option("--force", is_flag=True, help="Remove even with uncommitted changes (saved under a ref first).")
 @click.option("--complete-task", is_flag=True, help="Mark the bound task completed.")
 @click.option("--delete-branch", is_flag=True, help="Also delete wt/NAME if it is fully merged.")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 @click.pass_context
 def wt_remove(ctx, name, force, complete_task, delete_branch, as_json):
     """Remove a lane's directory; the branch stays."""
@@ -306,7 +310,7 @@ def wt_remove(ctx, name, force, complete_task, delete_branch, as_json):
 
 @wt.command("restore")
 @click.argument("name")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 @click.pass_context
 def wt_restore(ctx, name, as_json):
     """Bring back a removed lane with any work its removal archived."""
@@ -330,7 +334,7 @@ def wt_run(ctx, name, command, timeout):
 
 @wt.command("reconcile")
 @click.option("--fix", is_flag=True, help="Prune, adopt and mark to make the index agree with git.")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 @click.pass_context
 def wt_reconcile(ctx, fix, as_json):
     """Compare the index with `git worktree list` and report (or fix) disagreements."""
