@@ -296,6 +296,12 @@ class _Server(ThreadingHTTPServer):
         self.connections_lock = threading.Lock()
 
     def process_request(self, request: Any, client_address: Any) -> None:
+        # SSE frames are small writes: without NODELAY, Nagle plus delayed ACK stall
+        # each streamed reply by ~40 ms.
+        try:
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
         with self.connections_lock:
             self.connections.add(request)
         super().process_request(request, client_address)

@@ -1,0 +1,17 @@
+"""The agent: a streamed tool-use loop over the Anthropic Messages API, in core so the
+TUI (in a thread worker) and the headless ``worklanes chat`` share it.
+
+Importing this package is cheap: the anthropic SDK (a second or two to import) is loaded
+only when the first model call is made (or by ``Agent.warm_up``).
+"""
+
+from core.agent.config import DEFAULT_MODEL, AgentConfig
+from core.agent.events import (AgentError, AgentEvent, ApprovalRequest, Decision, Retrying,
+                               TextDelta, ToolFinished, ToolStarted, TurnFinished, Usage)
+from core.agent.loop import Agent, Approver, EventSink
+
+__all__ = [
+    "Agent", "AgentConfig", "Approver", "DEFAULT_MODEL", "EventSink",
+    "AgentError", "AgentEvent", "ApprovalRequest", "Decision", "Retrying", "TextDelta",
+    "ToolFinished", "ToolStarted", "TurnFinished", "Usage",
+]

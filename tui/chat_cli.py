@@ -1,0 +1,250 @@
+"""`worklanes chat`: the agent without the app.
+
+    worklanes chat "PROMPT"   one user message, streamed to stdout, then exit
+    worklanes chat            a REPL (empty line, q or exit to leave)
+
+Text streams to stdout as it arrives; each tool call is one line (``> bash: git status``)
+and its outcome another (``  ok: ...`` / ``  error: ...`` / ``  denied``). Retries, errors
+and the token usage go to stderr. Side-effecting tools ask on a terminal; without one they
+are denied unless --yes. Ctrl-C cancels the running turn (in the REPL, the session goes
+on). Exit codes: 0 done, 1 error (no key, API failure, not a repository), 130 cancelled.
+
+Only click and core are imported here; the anthropic SDK loads on the first model call.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from typing import Any
+
+import click
+
+from core.agent import (Agent, AgentConfig, AgentError, ApprovalRequest, Decision, Retrying,
+                        TextDelta, ToolFinished, ToolStarted, TurnFinished)
+from core.errors import WorklanesError
+
+EXIT_OK, EXIT_ERROR, EXIT_CANCELLED = 0, 1, 130
+_ABANDONED = -1   # a second Ctrl-C: the turn was left running in its thread
+
+
+def _first_line(text: str, limit: int = 100) -> str:
+    if text[:1] in "{[":   # a JSON answer (a task, a lane): show it compact
+        try:
+            text = json.dumps(json.loads(text), ensure_ascii=False, separators=(",", ":"))
+        except ValueError:
+            pass
+    for line in text.splitlines():
+        if line.strip():
+            line = line.strip()
+            return line if len(line) <= limit else line[:limit - 3] + "..."
+    return "(no output)"
+
+
+class Printer:
+    """Turns agent events into terminal lines (called from the worker thread)."""
+
+    def __init__(self, out=None, err=None):
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self.mid_line = False     # streamed text left the cursor mid-line
+        self.failed = False
+        self.finished: TurnFinished | None = None
+
+    def end_line(self) -> None:
+        if self.mid_line:
+            self.out.write("\n")
+            self.out.flush()
+            self.mid_line = False
+
+    def line(self, text: str, err: bool = False) -> None:
+        self.end_line()
+        stream = self.err if err else self.out
+        stream.write(text + "\n")
+        stream.flush()
+
+    def __call__(self, ev: Any) -> None:
+        if isinstance(ev, TextDelta):
+            self.out.write(ev.text)
+            self.out.flush()
+            self.mid_line = not ev.text.endswith("\n")
+        elif isinstance(ev, ToolStarted):
+            summary = " ".join(_tool_arg(ev.name, ev.input).split())
+            self.line(f"> {ev.name}: {summary[:120]}")
+        elif isinstance(ev, ToolFinished):
+            if ev.denied:
+                self.line("  denied")
+            elif ev.is_error:
+                self.line(f"  error: {_first_line(ev.output)}")
+            else:
+                self.line(f"  ok: {_first_line(ev.output)}")
+        elif isinstance(ev, Retrying):
+            self.line(f"[retrying ({ev.attempt}/{ev.max_attempts}) in {ev.delay:.1f}s: "
+                       f"{ev.reason}]", err=True)
+        elif isinstance(ev, AgentError):
+            self.failed = True
+            self.line(f"worklanes: {ev.message}", err=True)
+        elif isinstance(ev, TurnFinished):
+            self.finished = ev
+            self.end_line()
+            if ev.stop_reason == "max_iterations":
+                self.line("[stopped: tool round limit for one message reached; send another "
+                           "message to continue]", err=True)
+            elif ev.stop_reason == "cancelled":
+                self.line("[cancelled]", err=True)
+            u, s = ev.usage, ev.session_usage
+            self.line(f"[tokens: in {u.input_tokens}, out {u.output_tokens}, cache read "
+                       f"{u.cache_read_input_tokens}, cache write {u.cache_creation_input_tokens}"
+                       f" | session total {s.total}]", err=True)
+
+
+def _tool_arg(name: str, args: dict[str, Any]) -> str:
+    """The most telling argument of a call, for the one-line view."""
+    for key in ("command", "path", "name", "subject", "task_id"):
+        if key in args:
+            value = str(args[key])
+            if name == "worktree_run" and key == "command":
+                value = f"[{args.get('name')}] {value}"
+            return value
+    return ", ".join(f"{k}={v}" for k, v in args.items()) or "-"
+
+
+class TerminalApprover:
+    """Asks on the terminal; denies (and says why) when there is none."""
+
+    def __init__(self, printer: Printer, interactive: bool):
+        self.printer = printer
+        self.interactive = interactive
+        self.warned = False
+
+    def __call__(self, req: ApprovalRequest) -> Decision:
+        if not self.interactive:
+            if not self.warned:
+                self.warned = True
+                self.printer.line("worklanes: no terminal to ask for approval; side-effecting "
+                                   "tools are denied (pass --yes to allow them)", err=True)
+            return Decision.DENY
+        where = f" (lane {req.lane})" if req.lane else ""
+        command = str(req.input.get("command", ""))
+        err = self.printer.err
+        if "\n" in command or len(command) > 150:   # the one-line summary hides some of it
+            err.write("".join(f"    {ln}\n" for ln in command.splitlines()))
+        err.write(f"Allow {req.summary}{where}? [y]es once / [a]lways / [n]o ")
+        err.flush()
+        answer = sys.stdin.readline().strip().lower()
+        if answer in ("y", "yes"):
+            return Decision.ALLOW_ONCE
+        if answer in ("a", "always"):
+            return Decision.ALLOW_SESSION
+        return Decision.DENY
+
+
+def run_turn(agent: Agent, text: str, printer: Printer) -> int:
+    """One user message in a worker thread, so Ctrl-C in the main thread can cancel it."""
+    cancel = threading.Event()
+    result: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            result["finished"] = agent.send(text, printer, cancel)
+        except BaseException as exc:  # a bug: report it on the main thread
+            result["exc"] = exc
+
+    worker = threading.Thread(target=work, name="worklanes-chat", daemon=True)
+    worker.start()
+    interrupted = False
+    while worker.is_alive():
+        try:
+            worker.join(timeout=0.1)
+        except KeyboardInterrupt:
+            if interrupted:   # a second Ctrl-C (e.g. at an approval prompt): stop waiting
+                return _ABANDONED
+            interrupted = True
+            cancel.set()
+    if "exc" in result:
+        raise result["exc"]
+    finished: TurnFinished = result["finished"]
+    if finished.stop_reason == "cancelled":
+        return EXIT_CANCELLED
+    if finished.stop_reason == "error" or printer.failed:
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def _fail(message: str) -> None:
+    click.echo(f"worklanes: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+@click.command()
+@click.argument("prompt", required=False)
+@click.option("--yes", "-y", is_flag=True, help="Allow side-effecting tools without asking "
+              "(approval policy auto).")
+@click.option("--model", "-m", metavar="MODEL", help="Model id (default: MODEL_ID or "
+              "claude-sonnet-4-6).")
+@click.option("--resume", "-r", is_flag=True, help="Continue the last saved conversation.")
+@click.option("--lane", "-l", metavar="NAME", help="Bind the agent to a lane: its file tools "
+              "and bash act only inside that worktree.")
+@click.option("--base-url", metavar="URL", help="API base URL (default: ANTHROPIC_BASE_URL).")
+@click.pass_context
+def chat(ctx: click.Context, prompt: str | None, yes: bool, model: str | None, resume: bool,
+         lane: str | None, base_url: str | None) -> None:
+    """Talk to the agent: one PROMPT, or a REPL without one.
+
+    Configured by ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL and MODEL_ID, from the
+    environment or the repository's .env (the environment wins; flags win over both)."""
+    from core.workspace import Workspace
+    obj = ctx.find_root().obj   # `worklanes -C DIR chat` runs as if started in DIR
+    cwd = obj.get("cwd") if isinstance(obj, dict) else None
+    try:
+        ws = Workspace.open(cwd)
+        config = AgentConfig.load(ws.root, model=model, base_url=base_url,
+                                  policy="auto" if yes else "ask")
+        if not config.has_key:
+            _fail(config.missing_key_message())
+        printer = Printer()
+        approver = TerminalApprover(printer, sys.stdin.isatty())
+        if resume:
+            agent = Agent.resume_last(ws, config, approver, lane=lane)
+        else:
+            agent = Agent(ws, config, approver, lane=lane)
+    except WorklanesError as exc:
+        _fail(str(exc))
+    where = f", lane {agent.lane}" if agent.lane else ""
+    resumed = f", resumed with {len(agent.history)} messages" if agent.history else ""
+    click.echo(f"[worklanes chat: model {config.model}{where}, session {agent.session_id}"
+               f"{resumed}]", err=True)
+    if prompt is not None:
+        if not prompt.strip():
+            _fail("the prompt is empty")
+        code = run_turn(agent, prompt, printer)
+        sys.exit(EXIT_CANCELLED if code == _ABANDONED else code)
+    sys.exit(_repl(agent, printer))
+
+
+def _repl(agent: Agent, printer: Printer) -> int:
+    code = EXIT_OK
+    tty = sys.stdin.isatty()
+    while True:
+        try:
+            if tty:
+                line = input("worklanes >> ")
+            else:
+                line = sys.stdin.readline()
+                if not line:
+                    break
+        except (EOFError, KeyboardInterrupt):
+            if tty:
+                click.echo("", err=True)
+            break
+        text = line.strip()
+        if text.lower() in ("", "q", "quit", "exit"):
+            if not tty and text == "":
+                continue   # blank lines in piped input are not a request to leave
+            break
+        printer.failed = False
+        code = run_turn(agent, text, printer)
+        if code == _ABANDONED:
+            return EXIT_CANCELLED
+    return code if code != EXIT_CANCELLED else EXIT_OK
