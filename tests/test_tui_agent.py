@@ -1,0 +1,197 @@
+"""The agent inside the app, against the local fake Messages API server."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from core.agent import TextDelta, ToolFinished, ToolStarted, TurnFinished
+from tests.fakeapi import Fault, Reply, Text, fakeapi  # noqa: F401  (fixture)
+from tui.app import create_app
+from tui.messages import AgentEvent, AgentReady, AgentTurnEnded
+from tui.screens.dialogs import ApprovalScreen
+from tui.testing import fixed_options, screen_text, settle, wait_for
+from tui.widgets.chat import ToolCall
+
+SIZE = (120, 36)
+
+
+@pytest.fixture
+def keyed(monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+
+
+def agent_app(repo, api, **kw):
+    return create_app(repo, **fixed_options(agent=True, base_url=api.url, **kw))
+
+
+async def ready(pilot, app) -> None:
+    await settle(pilot, app)
+    await wait_for(pilot, lambda: not app.chat.input.disabled, what="agent ready")
+
+
+async def say(pilot, app, text: str) -> None:
+    await pilot.press("slash")
+    app.chat.input.value = text
+    await pilot.press("enter")
+
+
+def chat_text(app) -> str:
+    parts = []
+    for w in app.chat.log_view.children:
+        if hasattr(w, "source"):
+            parts.append(w.source)
+        else:
+            parts.append(str(w.render()))
+    return "\n".join(parts)
+
+
+async def test_text_streams_in_and_input_is_off_during_the_turn(repo, keyed, fakeapi):
+    fakeapi.add(Reply([Text("Hello there, this streams in word by word.")], delay=0.15))
+    posted: list = []
+    app = agent_app(repo, fakeapi)
+    async with app.run_test(size=SIZE, message_hook=posted.append) as pilot:
+        await ready(pilot, app)
+        await say(pilot, app, "hi")
+        await wait_for(pilot, lambda: "Hello" in chat_text(app), what="first words")
+        assert app.chat.input.disabled
+        assert "streams in word by word." not in chat_text(app)  # still arriving
+        await wait_for(pilot, lambda: not app.chat.input.disabled, what="turn end")
+        assert "Hello there, this streams in word by word." in chat_text(app)
+        deltas = [m.event for m in posted if isinstance(m, AgentEvent)
+                  and isinstance(m.event, TextDelta)]
+        assert len(deltas) > 3
+        assert any(isinstance(m, AgentEvent) and isinstance(m.event, TurnFinished)
+                   and m.event.stop_reason == "end_turn" for m in posted)
+        assert "tokens 0 in" not in screen_text(app)  # the header shows the usage
+        assert app.chat.input.has_focus
+    assert fakeapi.errors == []
+
+
+async def test_tool_call_with_approval_once_then_always_then_deny(repo, keyed, fakeapi):
+    fakeapi.add_tool_use("bash", {"command": "echo one > one.txt"}, text_before="Writing.")
+    fakeapi.add_tool_use("bash", {"command": "echo two > two.txt"})
+    fakeapi.add_tool_use("bash", {"command": "echo three > three.txt"})
+    fakeapi.add_text("All done.")
+    fakeapi.add_tool_use("write_file", {"path": "four.txt", "content": "4"})
+    fakeapi.add_text("Fine, I will not.")
+    posted: list = []
+    app = agent_app(repo, fakeapi)
+    async with app.run_test(size=SIZE, message_hook=posted.append) as pilot:
+        await ready(pilot, app)
+        await say(pilot, app, "write files")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen), what="approval 1")
+        tools = list(app.chat.log_view.query(ToolCall))
+        assert tools and tools[0].state == "running"  # shown as it starts
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen), what="approval 2")
+        await pilot.press("a")  # always for bash: the third call does not ask
+        await wait_for(pilot, lambda: not app.chat.input.disabled, what="turn 1 end")
+        assert all((repo / f).exists() for f in ("one.txt", "two.txt", "three.txt"))
+        tools = list(app.chat.log_view.query(ToolCall))
+        assert [t.state for t in tools] == ["ok", "ok", "ok"]
+        assert "All done." in chat_text(app)
+        await say(pilot, app, "now write four")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen), what="approval 3")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: not app.chat.input.disabled, what="turn 2 end")
+        assert not (repo / "four.txt").exists()
+        assert list(app.chat.log_view.query(ToolCall))[-1].state == "denied"
+        started = [m for m in posted if isinstance(m, AgentEvent) and isinstance(m.event, ToolStarted)]
+        finished = [m for m in posted if isinstance(m, AgentEvent) and isinstance(m.event, ToolFinished)]
+        assert len(started) == len(finished) == 4
+    assert fakeapi.errors == []
+
+
+async def test_api_error_is_shown_logged_and_input_comes_back(repo, keyed, fakeapi):
+    fakeapi.add(Fault.status(400, message="prompt is too long"))
+    app = agent_app(repo, fakeapi)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        await say(pilot, app, "hi")
+        await wait_for(pilot, lambda: not app.chat.input.disabled, what="turn end")
+        assert "prompt is too long" in chat_text(app)
+        assert any("prompt is too long" in n.message for n in app._notifications)
+        errors = [e for e in app.ws.events.tail(10) if e["event"] == "agent.error"]
+        assert errors and "prompt is too long" in errors[-1]["error"]
+
+
+async def hang_a_turn(pilot, app, fakeapi) -> float:
+    """Send a message whose reply never comes; returns when the server holds it."""
+    await ready(pilot, app)
+    await say(pilot, app, "hang")
+    assert fakeapi.wait_hanging(5)
+    return time.monotonic()
+
+
+async def test_esc_cancels_a_hung_turn_promptly(repo, keyed, fakeapi):
+    fakeapi.add(Reply([Text("never")], hang=True))
+    fakeapi.add_text("Still here.")
+    app = agent_app(repo, fakeapi)
+    async with app.run_test(size=SIZE) as pilot:
+        started = await hang_a_turn(pilot, app, fakeapi)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not app.chat.input.disabled, timeout=5, what="cancelled")
+        assert time.monotonic() - started < 2
+        assert "cancelled" in chat_text(app)
+        # The conversation goes on after a cancel.
+        await say(pilot, app, "again")
+        await wait_for(pilot, lambda: "Still here." in chat_text(app), what="next turn")
+
+
+async def test_quit_mid_turn_is_immediate(repo, keyed, fakeapi):
+    fakeapi.add(Reply([Text("never")], hang=True))
+    app = agent_app(repo, fakeapi)
+    async with app.run_test(size=SIZE) as pilot:
+        started = await hang_a_turn(pilot, app, fakeapi)
+        await pilot.press("q")
+    assert time.monotonic() - started < 3
+    assert not app.agent_host.running or app.agent_host.cancel.is_set()
+
+
+async def test_conversation_comes_back_when_reopened(repo, keyed, fakeapi):
+    fakeapi.add_tool_use("task_create", {"subject": "From the agent"})
+    fakeapi.add_text("Created it.")
+    app = agent_app(repo, fakeapi)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        await say(pilot, app, "make a task")
+        await wait_for(pilot, lambda: not app.chat.input.disabled, what="turn end")
+        await wait_for(pilot, lambda: 1 in app.tasks_by_id, what="task from the agent")
+    posted: list = []
+    app = agent_app(repo, fakeapi)
+    async with app.run_test(size=SIZE, message_hook=posted.append) as pilot:
+        await ready(pilot, app)
+        restored = [m for m in posted if isinstance(m, AgentReady)][0]
+        assert len(restored.history) >= 4
+        text = chat_text(app)
+        assert "make a task" in text and "Created it." in text and "restored" in text
+        assert [t.state for t in app.chat.log_view.query(ToolCall)] == ["ok"]
+
+
+async def test_without_a_key_the_chat_says_what_to_set(repo):
+    app = create_app(repo, **fixed_options(agent=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await wait_for(pilot, lambda: "ANTHROPIC_API_KEY" in chat_text(app), what="key message")
+        assert app.chat.input.disabled
+        await pilot.press("slash")
+        assert any("not available" in n.message for n in app._notifications)
+        await pilot.press("tab", "n", "x", "enter")  # everything else works
+        await wait_for(pilot, lambda: 1 in app.tasks_by_id, what="task")
+
+
+async def test_turn_thread_error_restores_input(repo, keyed, fakeapi):
+    posted: list = []
+    app = agent_app(repo, fakeapi)
+    async with app.run_test(size=SIZE, message_hook=posted.append) as pilot:
+        await ready(pilot, app)
+
+        def boom(*a, **k):
+            raise RuntimeError("the host broke")
+        app.agent_host.agent.send = boom
+        await say(pilot, app, "hi")
+        await wait_for(pilot, lambda: [m for m in posted if isinstance(m, AgentTurnEnded)])
+        await wait_for(pilot, lambda: not app.chat.input.disabled)
+        assert "the host broke" in chat_text(app)

@@ -1,0 +1,410 @@
+"""Pilot tests: every key of the app against real temporary repositories."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from core.workspace import Workspace
+from tests.conftest import git
+from tui.app import create_app
+from tui.demo import make_demo_repo
+from tui.screens.dialogs import (BlockersScreen, CommandScreen, CreateLaneScreen, EditTaskScreen,
+                                 ReconcileScreen, RemoveLaneScreen)
+from tui.screens.views import DiffScreen, HelpScreen, OutputScreen
+from tui.testing import FIXED_EPOCH, fixed_options, running, screen_text, wait_for
+from tui.widgets.panes import QuickAdd
+
+SIZE = (120, 36)
+
+
+@pytest.fixture
+def demo(tmp_path) -> Path:
+    return make_demo_repo(tmp_path / "demo", epoch=FIXED_EPOCH)
+
+
+def events_of(app, kind: str) -> list[dict]:
+    return [e for e in app.ws.events.tail(200) if e["event"] == kind]
+
+
+async def ui_error(pilot, app) -> str:
+    """The message of the ui.error event the app writes for a failure core did not log."""
+    await wait_for(pilot, lambda: events_of(app, "ui.error"), what="ui.error event")
+    return events_of(app, "ui.error")[-1]["error"]
+
+
+async def select_task(pilot, app, tid: int) -> None:
+    app.task_table.focus()
+    assert app.task_table.select_key(str(tid))
+    await pilot.pause()
+
+
+async def select_lane(pilot, app, name: str) -> None:
+    app.lane_table.focus()
+    await wait_for(pilot, lambda: app.lane_table.select_key(name), what=f"lane {name}")
+    await pilot.pause()
+
+
+async def test_n_quick_add_creates_a_task_and_selects_it(repo):
+    async with running(repo) as (pilot, app):
+        await pilot.press("n")
+        quick = app.screen.query_one(QuickAdd)
+        assert quick.display and quick.has_focus
+        await pilot.press(*"Write tests", "enter")
+        await wait_for(pilot, lambda: app.task_table.selected_task_id == 1, what="new row")
+        assert app.ws.tasks.get(1)["subject"] == "Write tests"
+        assert not quick.display and app.task_table.has_focus
+        # Esc gives up without creating anything.
+        await pilot.press("n", *"nope", "escape")
+        await pilot.pause()
+        assert not quick.display
+        assert len(app.ws.tasks.list().tasks) == 1
+
+
+async def test_e_edits_subject_owner_and_description(demo):
+    async with running(demo) as (pilot, app):
+        await select_task(pilot, app, 5)
+        await pilot.press("e")
+        assert isinstance(app.screen, EditTaskScreen)
+        subject = app.screen.query_one("#subject")
+        subject.value = "Configurable session timeout"
+        app.screen.query_one("#owner").value = "carol"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.tasks_by_id[5]["owner"] == "carol")
+        task = app.ws.tasks.get(5)
+        assert task["subject"] == "Configurable session timeout"
+        assert "Configurable session timeout" in screen_text(app)
+
+
+async def test_s_cycles_status_and_completing_unblocks(demo):
+    async with running(demo) as (pilot, app):
+        await select_task(pilot, app, 5)
+        for expected in ("in_progress", "completed", "pending"):
+            await pilot.press("s")
+            await wait_for(pilot, lambda: app.tasks_by_id[5]["status"] == expected, what=expected)
+        # Task 4 waits on task 1: completing 1 makes 4 ready.
+        await select_task(pilot, app, 1)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: app.tasks_by_id[1]["status"] == "completed")
+        await wait_for(pilot, lambda: app.task_table._cells["4"][-1] is True, what="4 ready")
+
+
+async def test_b_adds_and_removes_blockers_and_reports_a_cycle(demo):
+    async with running(demo) as (pilot, app):
+        await select_task(pilot, app, 5)
+        await pilot.press("b")
+        assert isinstance(app.screen, BlockersScreen)
+        await pilot.press(*"4", "enter")
+        await wait_for(pilot, lambda: app.tasks_by_id[5]["blockedBy"] == [4])
+        assert app.task_table._cells["5"][5] == (4,)
+        # Remove it again: an empty list.
+        await pilot.press("b", "backspace", "enter")
+        await wait_for(pilot, lambda: app.tasks_by_id[5]["blockedBy"] == [])
+        # 1 cannot wait on 4 (4 already waits on 1): a notification and an event.
+        await select_task(pilot, app, 1)
+        await pilot.press("b", *"4", "enter")
+        assert "cycle" in await ui_error(pilot, app)
+        assert any("cycle" in n.message for n in app._notifications)
+
+
+async def test_w_creates_a_lane_for_the_selected_task(repo):
+    ws = Workspace.open(repo)
+    ws.tasks.create("Auth refactor: tokens!")
+    async with running(repo) as (pilot, app):
+        await select_task(pilot, app, 1)
+        await pilot.press("w")
+        assert isinstance(app.screen, CreateLaneScreen)
+        assert app.screen.query_one("#name").value == "auth-refactor-tokens"
+        assert app.screen.query_one("#base").value == "HEAD"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.lane_table.selected_key == "auth-refactor-tokens",
+                       what="lane row")
+        assert app.tasks_by_id[1]["worktree"] == "auth-refactor-tokens"
+        assert app.tasks_by_id[1]["status"] == "in_progress"
+        assert (repo / ".worktrees" / "auth-refactor-tokens").is_dir()
+
+
+async def test_w_with_a_bad_name_or_base_ref_reports_clearly(repo):
+    ws = Workspace.open(repo)
+    ws.tasks.create("One")
+    async with running(repo) as (pilot, app):
+        await select_task(pilot, app, 1)
+        await pilot.press("w")
+        app.screen.query_one("#name").value = "bad name!"
+        await pilot.press("enter")
+        assert "invalid lane name" in await ui_error(pilot, app)
+        # A base ref git does not know: core logs worktree.create.failed, the app notifies.
+        await pilot.press("w")
+        app.screen.query_one("#base").value = "no-such-ref"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: events_of(app, "worktree.create.failed"), what="failed event")
+        await wait_for(pilot, lambda: any("no-such-ref" in n.message for n in app._notifications))
+        assert len(events_of(app, "ui.error")) == 1  # not logged twice
+        assert app.lanes_index == []
+
+
+async def test_k_keeps_the_selected_lane_also_from_the_board(demo):
+    async with running(demo) as (pilot, app):
+        await select_task(pilot, app, 1)  # the board: acts on task 1's lane
+        await pilot.press("k")
+        await wait_for(pilot, lambda: app.lane_table.cells_of("auth-refactor")[3] == "kept")
+        assert app.ws.lanes.get("auth-refactor")["status"] == "kept"
+        assert events_of(app, "worktree.keep")[-1]["worktree"]["name"] == "auth-refactor"
+        # A task without a lane: a warning, nothing else.
+        await select_task(pilot, app, 5)
+        await pilot.press("k")
+        await pilot.pause()
+        assert any("no lane" in n.message for n in app._notifications)
+
+
+async def test_x_removes_a_clean_lane_and_completes_its_task(demo):
+    async with running(demo) as (pilot, app):
+        await select_lane(pilot, app, "ui-login")
+        await pilot.press("x")
+        assert isinstance(app.screen, RemoveLaneScreen)
+        assert not app.screen.query("#force")  # clean: no force offered
+        await pilot.press("c", "enter")
+        await wait_for(pilot, lambda: app.lane_table.cells_of("ui-login") is None, what="row gone")
+        assert app.tasks_by_id[2]["status"] == "completed"
+        assert app.ws.lanes.get("ui-login")["status"] == "removed"
+        assert events_of(app, "worktree.remove.after")
+
+
+async def test_x_on_a_dirty_lane_refuses_then_forces_and_archives(demo):
+    async with running(demo) as (pilot, app):
+        await select_lane(pilot, app, "auth-refactor")
+        await wait_for(pilot, lambda: "auth-refactor" in app.statuses, what="status")
+        await pilot.press("x")
+        screen = app.screen
+        assert isinstance(screen, RemoveLaneScreen)
+        text = screen_text(app)
+        assert "refs/worklanes/archive/auth-refactor" in text and "2 uncommitted" in text
+        await pilot.press("enter")  # without force: refused by core
+        await wait_for(pilot, lambda: events_of(app, "worktree.remove.failed"), what="refusal")
+        assert any("uncommitted" in n.message for n in app._notifications)
+        assert not events_of(app, "ui.error")  # core already logged it
+        await pilot.press("x", "f", "enter")
+        await wait_for(pilot, lambda: app.lane_table.cells_of("auth-refactor") is None)
+        assert git(demo, "rev-parse", "--verify", "refs/worklanes/archive/auth-refactor").strip()
+        assert app.tasks_by_id[1]["status"] == "in_progress"  # not completed: not asked
+
+
+async def test_d_shows_the_diff_scrollable(demo):
+    async with running(demo) as (pilot, app):
+        await select_lane(pilot, app, "auth-refactor")
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, DiffScreen), what="diff view")
+        text = screen_text(app)
+        assert "+def hash_password(pw):" in text and "?? notes.txt" in text
+        await pilot.press("end")
+        await pilot.press("escape")
+        assert not isinstance(app.screen, DiffScreen)
+
+
+async def test_bang_runs_a_command_in_the_lane_and_shows_output(demo):
+    async with running(demo) as (pilot, app):
+        await select_lane(pilot, app, "auth-refactor")
+        await pilot.press("exclamation_mark")
+        assert isinstance(app.screen, CommandScreen)
+        await pilot.press(*"git status --short", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, OutputScreen) and app.screen.done,
+                       what="output")
+        text = screen_text(app)
+        assert "?? notes.txt" in text and "exit 0" in text
+        await pilot.press("escape")
+        await pilot.press("exclamation_mark")
+        app.screen.query_one("#command").value = "echo oops; exit 3"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, OutputScreen) and app.screen.done)
+        assert "exit 3" in screen_text(app)
+        await pilot.press("escape")
+        runs = events_of(app, "worktree.run")
+        assert runs[-1]["exit_code"] == 3
+
+
+async def test_bang_esc_cancels_a_running_command(demo):
+    async with running(demo) as (pilot, app):
+        await select_lane(pilot, app, "ui-login")
+        await pilot.press("exclamation_mark", *"sleep 30", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, OutputScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: events_of(app, "worktree.run")[-1]["command"] == "sleep 30",
+                       timeout=10, what="cancelled run event")
+        assert events_of(app, "worktree.run")[-1]["exit_code"] is None
+
+
+async def test_o_opens_a_shell_in_the_lane(demo):
+    opened: list[Path] = []
+    async with running(demo, shell_runner=lambda path: opened.append(path) or 0) as (pilot, app):
+        await select_lane(pilot, app, "ui-login")
+        await pilot.press("o")
+        assert opened == [demo / ".worktrees" / "ui-login"]
+
+
+async def test_o_without_a_terminal_to_suspend_says_so(demo):
+    async with running(demo) as (pilot, app):
+        await select_lane(pilot, app, "ui-login")
+        await pilot.press("o")
+        await wait_for(pilot, lambda: events_of(app, "ui.error"), what="ui.error")
+        assert "shell" in events_of(app, "ui.error")[-1]["what"]
+
+
+async def test_r_reconciles_and_fixes_a_lane_deleted_by_hand(demo):
+    async with running(demo) as (pilot, app):
+        await pilot.press("r")
+        await wait_for(pilot, lambda: any("agree" in n.message for n in app._notifications))
+        shutil.rmtree(demo / ".worktrees" / "ui-login")
+        # A command in a lane whose folder is gone: the output view says why, not a hang.
+        await select_lane(pilot, app, "ui-login")
+        await pilot.press("exclamation_mark", "l", "s", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, OutputScreen) and app.screen.done)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "did not start" in text, text
+        await pilot.press("escape")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReconcileScreen), what="findings")
+        assert "missing" in screen_text(app)
+        await pilot.press("f")
+        await wait_for(pilot, lambda: app.lane_table.cells_of("ui-login") is None, what="fixed")
+        assert app.ws.lanes.get("ui-login")["status"] == "removed"
+
+
+async def test_tab_and_shift_tab_move_between_panes(demo):
+    async with running(demo) as (pilot, app):
+        seen = [app._current_pane()]
+        for _ in range(4):
+            await pilot.press("tab")
+            seen.append(app._current_pane())
+        assert seen == ["tasks", "lanes", "events", "chat", "tasks"]
+        await pilot.press("shift+tab")
+        assert app._current_pane() == "chat"
+        await pilot.press("shift+tab")
+        assert app._current_pane() == "events"
+
+
+async def test_z_zooms_the_focused_pane_and_esc_restores(demo):
+    async with running(demo, size=(80, 24)) as (pilot, app):
+        await pilot.press("tab", "z")
+        assert app.screen.maximized is app._pane("lanes")
+        assert "Ahead" not in screen_text(app)  # the lanes pane fills the screen
+        await pilot.press("z")
+        assert app.screen.maximized is None
+        await pilot.press("z", "escape")
+        assert app.screen.maximized is None
+
+
+async def test_question_mark_shows_every_key(demo):
+    async with running(demo) as (pilot, app):
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = screen_text(app)
+        from tui.keys import KEYS
+        for spec in KEYS:
+            assert spec.id in text, spec.id
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_q_quits(repo):
+    async with running(repo) as (pilot, app):
+        await pilot.press("q")
+        await pilot.pause()
+        assert app._exit
+
+
+async def test_keys_can_be_remapped_by_binding_id(repo):
+    async with running(repo, keymap={"task.new": "a", "app.quit": "ctrl+x"}) as (pilot, app):
+        await pilot.press("n")
+        assert not app.screen.query_one(QuickAdd).display
+        await pilot.press("a")
+        assert app.screen.query_one(QuickAdd).display
+        await pilot.press("escape", "question_mark")
+        assert re.search(r"\ba\s+New task", screen_text(app))
+
+
+async def test_user_keymap_file_is_read(repo, tmp_path, monkeypatch):
+    cfg = tmp_path / "cfg" / "worklanes"
+    cfg.mkdir(parents=True)
+    (cfg / "config.toml").write_text('[keys]\n"task.new" = "plus"\n')
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    async with running(repo, user_keymap=True) as (pilot, app):
+        await pilot.press("plus")
+        assert app.screen.query_one(QuickAdd).display
+
+
+async def test_command_palette_runs_actions(demo):
+    async with running(demo) as (pilot, app):
+        await select_lane(pilot, app, "ui-login")
+        await pilot.press("ctrl+p", *"keep lane")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.ws.lanes.get("ui-login")["status"] == "kept"
+                       and events_of(app, "worktree.keep")[-1]["worktree"]["name"] == "ui-login"
+                       and len(events_of(app, "worktree.keep")) == 2, what="kept via palette")
+
+
+async def test_mouse_selects_rows_and_focuses_panes(demo):
+    async with running(demo) as (pilot, app):
+        await wait_for(pilot, lambda: app.lane_table.row_count == 2)
+        # The lanes table header is row 0, auth-refactor is row 1, ui-login row 2.
+        await pilot.click("#lanes", offset=(3, 2))
+        await pilot.pause()
+        assert app._current_pane() == "lanes"
+        assert app.lane_table.selected_key == "ui-login"
+        await pilot.click("#events")
+        assert app._current_pane() == "events"
+
+
+async def test_opens_from_inside_a_lane(demo):
+    app = create_app(demo / ".worktrees" / "auth-refactor", **fixed_options())
+    assert app.ws.root == demo
+
+
+def test_outside_a_repo_is_a_clear_one_line_error(tmp_path):
+    from core.errors import NotARepoError
+    from tui.app import run_app
+
+    with pytest.raises(NotARepoError) as info:
+        run_app(tmp_path)
+    assert "not inside a git repository" in str(info.value) and "\n" not in str(info.value)
+
+
+async def test_corrupt_task_file_is_shown_on_the_board(repo):
+    ws = Workspace.open(repo)
+    ws.tasks.create("Fine")
+    (repo / ".tasks" / "task_2.json").write_text("{not json")
+    async with running(repo) as (pilot, app):
+        text = screen_text(app)
+        assert "corrupt file" in text and "1 corrupt" in text
+        await select_task(pilot, app, 2)
+        await pilot.press("s")  # acting on it is refused politely
+        await pilot.pause()
+        assert any("Select a task" in n.message for n in app._notifications)
+        assert (repo / ".tasks" / "task_2.json").read_text() == "{not json"
+
+
+async def test_corrupt_lane_index_is_reported_once(repo):
+    (repo / ".worktrees").mkdir(exist_ok=True)
+    (repo / ".worktrees" / "index.json").write_text("[1, 2")
+    async with running(repo) as (pilot, app):
+        errors = [n for n in app._notifications if "index.json" in n.message]
+        assert len(errors) == 1
+        assert "corrupt" in (app._pane("lanes").border_subtitle or "")
+
+
+def test_make_demo_repo_builds_the_story(tmp_path):
+    root = make_demo_repo(tmp_path / "d", epoch=FIXED_EPOCH)
+    ws = Workspace.open(root)
+    tasks = {t["id"]: t for t in ws.tasks.list().tasks}
+    assert len(tasks) == 6 and tasks[3]["status"] == "completed"
+    lanes = {lane["name"]: lane["status"] for lane in ws.lanes.list()}
+    assert lanes == {"auth-refactor": "active", "ui-login": "kept", "docs": "removed"}
+    status = {s.name: s for s in ws.lanes.statuses()}
+    assert status["auth-refactor"].dirty == 2 and status["auth-refactor"].ahead == 1
+    assert [e["ts"] for e in ws.events.tail(3)] == sorted(e["ts"] for e in ws.events.tail(3))
+    with pytest.raises(Exception):
+        make_demo_repo(root)  # not empty

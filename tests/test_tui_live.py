@@ -1,0 +1,169 @@
+"""Live behaviour: changes made by other processes appear without a keypress, tables
+update in place, the event tail stays bounded under a burst."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from core.workspace import Workspace
+from tui.messages import ActionFailed, EventsAppended, LaneStatusesLoaded, TasksLoaded
+from tui.testing import running, screen_text, wait_for
+from tui.watch import classify
+
+SIZE = (120, 36)
+
+
+def run_elsewhere(root: Path, code: str) -> None:
+    """Run core calls in another process, as the CLI or a second window would."""
+    prelude = f"from core.workspace import Workspace; ws = Workspace.open({str(root)!r}); "
+    subprocess.run([sys.executable, "-c", prelude + code], check=True,
+                   cwd=Path(__file__).resolve().parents[1], timeout=60)
+
+
+async def test_changes_from_another_process_appear_without_a_keypress(repo):
+    async with running(repo) as (pilot, app):
+        run_elsewhere(repo, "t = ws.tasks.create('From the CLI'); "
+                            "ws.lanes.create('cli-lane', task_id=t['id'])")
+        await wait_for(pilot, lambda: 1 in app.tasks_by_id and app.lane_table.cells_of("cli-lane"),
+                       what="task and lane from another process")
+        await wait_for(pilot, lambda: any(ln.split()[1] == "worktree.create.after"
+                                          for ln in app.event_tail._lines), what="event")
+        assert app.tasks_by_id[1]["worktree"] == "cli-lane"
+        run_elsewhere(repo, "ws.tasks.update(1, subject='Renamed elsewhere')")
+        await wait_for(pilot, lambda: "Renamed elsewhere" in screen_text(app), what="rename")
+
+
+async def test_tables_update_in_place_keeping_cursor_and_scroll(repo):
+    ws = Workspace.open(repo)
+    for i in range(60):
+        ws.tasks.create(f"Task number {i + 1}")
+    async with running(repo) as (pilot, app):
+        table = app.task_table
+        table.focus()
+        table.select_key("40")
+        await pilot.pause()
+        scroll_before = table.scroll_y
+        assert scroll_before > 0
+        ws.tasks.update(45, subject="Changed under the cursor's feet")
+        ws.tasks.update(1, status="completed")
+        ws.tasks.create("Appended at the end")
+        await wait_for(pilot, lambda: 61 in app.tasks_by_id
+                       and app.tasks_by_id[45]["subject"].startswith("Changed"), what="updates")
+        await pilot.pause()
+        assert table.selected_task_id == 40
+        assert table.scroll_y == scroll_before
+        assert table.row_count == 61
+        # A task file removed by hand disappears, the cursor stays on task 40.
+        (repo / ".tasks" / "task_2.json").unlink()
+        await wait_for(pilot, lambda: 2 not in app.tasks_by_id, what="removal")
+        assert table.selected_task_id == 40
+
+
+async def test_a_restored_task_file_goes_back_to_its_place(repo):
+    ws = Workspace.open(repo)
+    for i in range(5):
+        ws.tasks.create(f"T{i + 1}")
+    saved = (repo / ".tasks" / "task_3.json").read_text()
+    (repo / ".tasks" / "task_3.json").unlink()
+    async with running(repo) as (pilot, app):
+        app.task_table.select_key("5")
+        (repo / ".tasks" / "task_3.json").write_text(saved)
+        await wait_for(pilot, lambda: 3 in app.tasks_by_id, what="restored")
+        await pilot.pause()
+        order = [app.task_table.coordinate_to_cell_key((i, 0)).row_key.value
+                 for i in range(app.task_table.row_count)]
+        assert order == ["1", "2", "3", "4", "5"]
+        assert app.task_table.selected_task_id == 5
+
+
+async def test_event_appended_elsewhere_reaches_the_tail(repo):
+    posted: list = []
+    async with running(repo, message_hook=posted.append) as (pilot, app):
+        app.ws.events.emit("custom.thing", worktree={"name": "x"})
+        await wait_for(pilot, lambda: any("custom.thing" in ln for ln in app.event_tail._lines))
+        assert any(isinstance(m, EventsAppended) and not m.initial
+                   and m.events[-1]["event"] == "custom.thing" for m in posted)
+        # A failed event stands out in the title.
+        app.ws.events.emit("worktree.remove.failed", worktree={"name": "x"}, error="boom")
+        await wait_for(pilot, lambda: "1 failed" in (app._pane("events").border_title or ""))
+
+
+async def test_burst_of_10000_events_stays_bounded_and_responsive(repo):
+    async with running(repo, max_event_lines=500) as (pilot, app):
+        lines = [json.dumps({"event": "bench.burst", "ts": time.time(), "task": {"id": i},
+                             "worktree": {}}) for i in range(10_000)]
+        with open(app.ws.events.path, "a", encoding="utf-8") as fh:
+            fh.write("\n".join(lines) + "\n")
+        tail = app.event_tail
+        await wait_for(pilot, lambda: tail.new == 10_000, timeout=20, what="all 10,000 ingested")
+        assert tail.line_count <= 500
+        assert "#9999" in tail._lines[-1]
+        assert "10,000 new" in app._pane("events").border_title
+        await pilot.press("n")  # still answers keys
+        assert app.screen.query_one("#quick-add").display
+
+
+async def test_partial_and_garbled_lines_in_the_log(repo):
+    async with running(repo) as (pilot, app):
+        path = app.ws.events.path
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write("this is not json\n")
+            fh.write('{"event": "half.written", "ts": 1')
+        await wait_for(pilot, lambda: any("parse_error" in ln for ln in app.event_tail._lines))
+        assert not any("half.written" in ln for ln in app.event_tail._lines)
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(', "task": {}, "worktree": {}}\n')
+        await wait_for(pilot, lambda: any("half.written" in ln for ln in app.event_tail._lines))
+
+
+async def test_lane_status_refreshes_in_a_worker(repo):
+    ws = Workspace.open(repo)
+    ws.tasks.create("t")
+    ws.lanes.create("l1", task_id=1)
+    posted: list = []
+    async with running(repo, message_hook=posted.append, status_interval=0.2) as (pilot, app):
+        await wait_for(pilot, lambda: app.lane_table.cells_of("l1")[4] == 0, what="clean")
+        (repo / ".worktrees" / "l1" / "new.txt").write_text("x")  # not watched: polled
+        await wait_for(pilot, lambda: app.lane_table.cells_of("l1")[4] == 1, what="dirty 1")
+        status_workers = [w for w in app.workers if w.group == "status"]
+        assert all(w.is_running or w.is_finished for w in status_workers)
+        assert any(isinstance(m, LaneStatusesLoaded) for m in posted)
+
+
+async def test_resync_without_a_watcher_catches_up(repo):
+    async with running(repo, watch=False, status_interval=0.2) as (pilot, app):
+        app.ws.tasks.create("Seen by the safety net")
+        await wait_for(pilot, lambda: 1 in app.tasks_by_id, what="resync")
+
+
+async def test_failed_actions_post_action_failed(repo):
+    posted: list = []
+    async with running(repo, message_hook=posted.append) as (pilot, app):
+        app.run_core("doing something impossible", lambda: app.ws.tasks.update(99, status="completed"))
+        await wait_for(pilot, lambda: [m for m in posted if isinstance(m, ActionFailed)])
+        failed = [m for m in posted if isinstance(m, ActionFailed)][0]
+        assert "task 99 does not exist" in failed.error and not failed.logged
+        assert app.ws.events.tail(1)[0]["event"] == "ui.error"
+        # An unexpected exception goes through the one worker-error handler.
+        app.run_core("a bug", lambda: 1 / 0)
+        await wait_for(pilot, lambda: any("ZeroDivisionError" in n.message
+                                          for n in app._notifications))
+        # And the watcher reports through a message too.
+        app.ws.tasks.create("seen")
+        await wait_for(pilot, lambda: any(isinstance(m, TasksLoaded) and m.tasks
+                                          for m in posted), what="TasksLoaded")
+
+
+def test_classify_ignores_scratch_files(tmp_path):
+    tasks, state = tmp_path / ".tasks", tmp_path / ".worktrees"
+    raw = {(1, str(tasks / "task_7.json")), (1, str(tasks / ".task_7.json.abc.tmp")),
+           (1, str(tasks / ".lock")), (2, str(state / "events.jsonl")),
+           (2, str(state / ".index.lock"))}
+    ch = classify(raw, tasks, state)
+    assert ch.task_ids == {7} and ch.events and not ch.index and not ch.all_tasks
+    ch = classify({(1, str(state / "new-lane"))}, tasks, state)
+    assert ch.index and not ch.events

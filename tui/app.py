@@ -1,0 +1,918 @@
+"""The full-screen app: four live panes over the core (tasks, lanes, events) and the agent.
+
+Threads: core calls run in thread workers that end by posting a Message (tui/messages.py);
+the watcher is a daemon thread that reads what changed and posts it too. Widgets are
+only touched on the UI thread. ``create_app`` is the one factory the CLI, the tests, the
+screenshot script and the benchmarks share.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from textual import on, work
+from textual.app import App
+from textual.containers import Container
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer
+from textual.worker import Worker, WorkerState
+
+from core.errors import NotFoundError, WorklanesError
+from core.lanes import slugify, validate_name
+from core.tasks import STATUSES
+from core.workspace import Workspace
+from tui import keys
+from tui.messages import (ActionDone, ActionFailed, AgentEvent, AgentReady, AgentTurnEnded,
+                          AgentUnavailable, AppMessage, ApprovalNeeded, CommandFinished, DiffLoaded,
+                          EventsAppended, LanesLoaded, LaneStatusesLoaded, ReconcileDone,
+                          TasksLoaded)
+from tui.state import BoardCache, LaneReader, current_branch
+from tui.watch import Changes, Watcher
+from tui.widgets.chat import ChatInput, ChatPane
+from tui.widgets.panes import EventTail, Pane, QuickAdd, StatusLine
+from tui.widgets.tables import LaneTable, TaskTable
+
+# Old events shown at startup: enough to fill a zoomed pane; the tail keeps up to
+# max_event_lines as new ones arrive. Reading and drawing fewer makes the first paint sooner.
+INITIAL_TAIL = 300
+
+
+def _palette_provider():
+    # Imported when the palette first opens: the command machinery is not needed to paint.
+    from tui.commands import WorklanesCommands
+    return WorklanesCommands
+
+
+PANE_WIDGETS = {"tasks": "#tasks", "lanes": "#lanes", "events": "#events", "chat": "#chat"}
+
+
+@dataclass
+class AppOptions:
+    clock: Callable[[], float] = time.time
+    tz: _dt.tzinfo | None = None                 # None: local time
+    model: str | None = None
+    base_url: str | None = None
+    policy: str | None = None
+    agent: bool = True                           # create the agent after the first paint
+    keymap: dict[str, str] = field(default_factory=dict)
+    user_keymap: bool = True                     # read ~/.config/worklanes/config.toml [keys]
+    watch: bool = True
+    debounce_ms: int = 50
+    step_ms: int = 20
+    status_interval: float = 10.0                # lane status and full resync, seconds
+    shell_runner: Callable[[Path], int] | None = None
+    cursor_blink: bool = True
+    max_event_lines: int = 2000
+
+
+class MainScreen(Screen):
+    BINDINGS = keys.bindings("global")
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+
+    def compose(self):
+        opts: AppOptions = self.app.options
+        yield StatusLine(id="status")
+        with Container(id="panes"):
+            with Pane("Tasks", id="tasks-pane"):
+                yield TaskTable(id="tasks")
+                yield QuickAdd(id="quick-add")
+            with Pane("Agent", id="chat-pane"):
+                yield ChatPane(id="chat")
+            with Pane("Lanes", id="lanes-pane"):
+                yield LaneTable(id="lanes")
+            with Pane("Events", id="events-pane"):
+                yield EventTail(max_lines=opts.max_event_lines, tz=opts.tz, id="events")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.app.start()
+
+
+class WorklanesApp(App):
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
+    TITLE = "worklanes"
+    COMMANDS = App.COMMANDS | {_palette_provider}
+
+    def __init__(self, ws: Workspace, options: AppOptions | None = None) -> None:
+        super().__init__()
+        self.ws = ws
+        self.options = options or AppOptions()
+        self.board = BoardCache(ws)
+        self.lane_reader = LaneReader(ws)
+        self._gens = {"tasks": 0, "lanes": 0}
+        self.tasks_by_id: dict[int, dict[str, Any]] = {}
+        self.lanes_index: list[dict[str, Any]] = []
+        self.statuses: dict[str, Any] = {}
+        self.keymap: dict[str, str] = {}
+        self.watcher: Watcher | None = None
+        self.first_full_paint: float | None = None   # perf_counter() of the first full frame
+        self._follower = ws.events.follower(from_end=True)
+        self._follow_lock = threading.Lock()
+        self._loaded: set[str] = set()
+        self._status_running = False
+        self._status_again = False
+        self._lanes_error = ""
+        self._pending_task: int | None = None
+        self._pending_lane: str | None = None
+        self._run_cancel: threading.Event | None = None
+        self._last_command = ""
+        self._prefetch: Future = Future()
+        threading.Thread(target=self._run_prefetch, name="worklanes-prefetch", daemon=True).start()
+        from tui.agent_host import AgentHost
+        self.agent_host = AgentHost(ws, self.post_message, self.options.model,
+                                    self.options.base_url, self.options.policy)
+
+    def _run_prefetch(self) -> None:
+        try:
+            self._prefetch.set_result(self._read_state())
+        except BaseException as exc:  # surfaces in _initial_load, through the worker handler
+            self._prefetch.set_exception(exc)
+
+    def get_default_screen(self) -> Screen:
+        return MainScreen()
+
+    # -- widgets -----------------------------------------------------------------------
+    @property
+    def task_table(self) -> TaskTable:
+        return self.screen_stack[0].query_one("#tasks", TaskTable)
+
+    @property
+    def lane_table(self) -> LaneTable:
+        return self.screen_stack[0].query_one("#lanes", LaneTable)
+
+    @property
+    def event_tail(self) -> EventTail:
+        return self.screen_stack[0].query_one("#events", EventTail)
+
+    @property
+    def chat(self) -> ChatPane:
+        return self.screen_stack[0].query_one("#chat", ChatPane)
+
+    @property
+    def status_line(self) -> StatusLine:
+        return self.screen_stack[0].query_one("#status", StatusLine)
+
+    def _pane(self, name: str) -> Pane:
+        return self.screen_stack[0].query_one(f"#{name}-pane", Pane)
+
+    # -- startup -----------------------------------------------------------------------
+    def start(self) -> None:
+        """Called once the main screen is composed."""
+        self.keymap = {**(keys.load_user_keymap() if self.options.user_keymap else {}),
+                       **self.options.keymap}
+        if self.keymap:
+            self.set_keymap(self.keymap)
+        self.status_line.repo = self.ws.root.name
+        if not self.options.cursor_blink:
+            for inp in self.screen.query("Input"):
+                inp.cursor_blink = False
+        self.task_table.focus()
+        if self._prefetch.done() and self._prefetch.exception() is None:
+            # Usually ready by now: draw it before the first frame, not in a second one.
+            for msg in self._prefetch.result():
+                self._apply(msg)
+            self._start_watching()
+        else:
+            self._initial_load()
+        if self.options.status_interval:
+            self.set_interval(self.options.status_interval, self._periodic)
+
+    def _read_state(self) -> list[AppMessage]:
+        """Everything the first full paint needs. Started from __init__, so the reading
+        overlaps Textual's own start-up instead of following it. The follower was placed
+        (at the end of the log) before the tail is read: an event written in between can
+        show up twice but is never lost."""
+        tail = self.ws.events.tail(min(INITIAL_TAIL, self.options.max_event_lines))
+        return [EventsAppended(tail, initial=True), self._lanes_message(),
+                self._tasks_message(self.board.load_all())]
+
+    def _tasks_message(self, snap: Any) -> TasksLoaded:
+        return TasksLoaded(snap.tasks, snap.errors, snap.gen)
+
+    def _lanes_message(self) -> LanesLoaded:
+        return LanesLoaded(*self.lane_reader.read())
+
+    def _stale(self, kind: str, gen: int) -> bool:
+        """A snapshot read before the one already shown (two threads raced): skip it."""
+        if gen and gen < self._gens[kind]:
+            return True
+        self._gens[kind] = gen
+        return False
+
+    def _apply(self, msg: AppMessage) -> None:
+        handler = {EventsAppended: self.on_events_appended, LanesLoaded: self.on_lanes_loaded,
+                   TasksLoaded: self.on_tasks_loaded}[type(msg)]
+        handler(msg)
+
+    @work(thread=True, exit_on_error=False, group="load", description="loading the board")
+    def _initial_load(self) -> None:
+        for msg in self._prefetch.result():
+            self.post_message(msg)
+        self._start_watching()
+
+    def _start_watching(self) -> None:
+        if self.options.watch:
+            self.watcher = Watcher(self.ws.tasks_dir, self.ws.state_dir, self._on_changes,
+                                   self.options.debounce_ms, self.options.step_ms)
+            self.watcher.start()
+
+    def _mark_loaded(self, part: str) -> None:
+        if part in self._loaded:
+            return
+        self._loaded.add(part)
+        if self._loaded >= {"tasks", "lanes", "events"}:
+            self.call_after_refresh(self._first_paint_done)
+
+    def _first_paint_done(self) -> None:
+        self.first_full_paint = time.perf_counter()
+        self.request_status_refresh()
+        if self.options.agent:
+            self._load_agent()
+        else:
+            self.chat.notice("The agent is off in this window.", "info")
+            self.chat.input.placeholder = "Agent off"
+            self.status_line.model = "off"
+
+    # -- live updates (watcher thread) ---------------------------------------------------
+    def _on_changes(self, changes: Changes) -> None:
+        """Runs in the watcher thread: read what changed, post it. Events first: their
+        latency is the one people notice."""
+        if changes.events:
+            self._poll_events()
+        if changes.all_tasks:
+            self.post_message(self._tasks_message(self.board.load_all()))
+        elif changes.task_ids:
+            self.post_message(self._tasks_message(self.board.reload(changes.task_ids)))
+        if changes.index:
+            self.post_message(self._lanes_message())
+
+    def _poll_events(self) -> None:
+        with self._follow_lock:
+            events = self._follower.poll()
+        if events:
+            self.post_message(EventsAppended(events))
+
+    def _periodic(self) -> None:
+        self.request_status_refresh()
+        self._resync()
+
+    @work(thread=True, exit_on_error=False, group="resync", exclusive=True,
+          description="re-reading the state")
+    def _resync(self) -> None:
+        """A safety net for changes a file watcher can miss (network file systems,
+        a watcher that fell back to polling)."""
+        self._on_changes(Changes.everything())
+
+    def request_status_refresh(self) -> None:
+        if self._status_running:
+            self._status_again = True
+            return
+        self._status_running = True
+        self._load_statuses([dict(lane) for lane in self.lanes_index])
+
+    @work(thread=True, exit_on_error=False, group="status", description="reading lane status")
+    def _load_statuses(self, lanes: list[dict[str, Any]]) -> None:
+        statuses = self.ws.lanes.statuses(lanes) if lanes else []
+        self.post_message(LaneStatusesLoaded(statuses, current_branch(self.ws)))
+
+    # -- drawing (UI thread) ---------------------------------------------------------------
+    def on_tasks_loaded(self, msg: TasksLoaded) -> None:
+        if self._stale("tasks", msg.gen):
+            return
+        self.tasks_by_id = {t["id"]: t for t in msg.tasks}
+        total, ready = self.task_table.show(msg.tasks, msg.errors)
+        title = f"Tasks {total} · {ready} ready"
+        if msg.errors:
+            title += f" · {len(msg.errors)} corrupt"
+        self._pane("tasks").border_title = title
+        if self._pending_task is not None and self.task_table.select_key(str(self._pending_task)):
+            self._pending_task = None
+        self._mark_loaded("tasks")
+
+    def on_lanes_loaded(self, msg: LanesLoaded) -> None:
+        if self._stale("lanes", msg.gen):
+            return
+        if msg.error:
+            if msg.error != self._lanes_error:
+                self.report_error("reading the lane index", msg.error, logged=True)
+            self._lanes_error = msg.error
+            self._pane("lanes").border_subtitle = "index.json is corrupt - see the notification"
+        else:
+            self._lanes_error = ""
+            self._pane("lanes").border_subtitle = ""
+            old = {lane["name"]: lane.get("status") for lane in self.lanes_index}
+            self.lanes_index = msg.lanes
+            self._draw_lanes()
+            if old != {lane["name"]: lane.get("status") for lane in msg.lanes} \
+                    and "lanes" in self._loaded:
+                self.request_status_refresh()
+        self._mark_loaded("lanes")
+
+    def on_lane_statuses_loaded(self, msg: LaneStatusesLoaded) -> None:
+        self._status_running = False
+        self.statuses = {st.name: st for st in msg.statuses}
+        self.status_line.branch = msg.branch
+        self._draw_lanes()
+        if self._status_again:
+            self._status_again = False
+            self.request_status_refresh()
+
+    def _draw_lanes(self) -> None:
+        self.lane_table.show(self.lanes_index, self.statuses, self.options.clock())
+        kept = sum(1 for lane in self.lanes_index if lane.get("status") == "kept")
+        dirty = sum(1 for st in self.statuses.values() if st.dirty)
+        self._pane("lanes").border_title = (f"Lanes {len(self.lanes_index)} · {kept} kept"
+                                            f" · {dirty} dirty")
+        if self._pending_lane is not None and self.lane_table.select_key(self._pending_lane):
+            self._pending_lane = None
+
+    def on_events_appended(self, msg: EventsAppended) -> None:
+        tail = self.event_tail
+        tail.add_events(msg.events, initial=msg.initial)
+        title = "Events"
+        if tail.new:
+            title += f" · {tail.new:,} new"
+        if tail.failed:
+            title += f" · {tail.failed} failed"
+        self._pane("events").border_title = title
+        self._mark_loaded("events")
+
+    @on(DataTable.RowHighlighted, "#tasks")
+    def _follow_task_lane(self, event: DataTable.RowHighlighted) -> None:
+        lane = self.task_table.lane_of_selected()
+        if lane:
+            self.lane_table.select_key(lane)
+
+    # -- errors ------------------------------------------------------------------------
+    def report_error(self, what: str, error: str, logged: bool = False) -> None:
+        """One place for every failure: a notification, and an event unless core
+        already wrote one (lane create/remove log their own *.failed)."""
+        self.notify(f"{what}: {error}", title="Failed", severity="error", timeout=8)
+        if not logged:
+            try:
+                self.ws.events.emit("ui.error", error=error, what=what)
+            except OSError:
+                pass
+
+    def on_action_failed(self, msg: ActionFailed) -> None:
+        self.report_error(msg.what, msg.error, msg.logged)
+
+    def on_action_done(self, msg: ActionDone) -> None:
+        if msg.note:
+            self.notify(msg.note, timeout=3)
+        if msg.select_task is not None and not self.task_table.select_key(str(msg.select_task)):
+            self._pending_task = msg.select_task
+        if msg.select_lane is not None and not self.lane_table.select_key(msg.select_lane):
+            self._pending_lane = msg.select_lane
+        if msg.refresh_lanes:
+            self.request_status_refresh()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            err = event.worker.error
+            what = event.worker.description or event.worker.name
+            if event.worker.group == "status":
+                self._status_running = False
+            if event.worker.group == "agent":
+                self.post_message(AgentTurnEnded(f"{type(err).__name__}: {err}"))
+                return
+            self.report_error(what, f"{type(err).__name__}: {err}"
+                              if not isinstance(err, WorklanesError) else str(err))
+
+    # -- running core calls -------------------------------------------------------------
+    @work(thread=True, exit_on_error=False, group="action")
+    def run_core(self, what: str, fn: Callable[[], ActionDone | None],
+                 logged: Callable[[Exception], bool] = lambda exc: False) -> None:
+        """Run one user action off the UI thread. Expected failures become a
+        notification and an event; anything else reaches on_worker_state_changed."""
+        try:
+            done = fn()
+        except WorklanesError as exc:
+            self.post_message(ActionFailed(what, str(exc), logged(exc)))
+            return
+        if done is not None:
+            self.post_message(done)
+
+    def _post_tasks(self, ids: list[int] | None = None) -> None:
+        """From a worker: re-read these tasks now, not when the watcher gets to it."""
+        snap = self.board.reload(ids) if ids is not None else self.board.load_all()
+        self.post_message(self._tasks_message(snap))
+
+    def _post_lanes(self) -> None:
+        self.post_message(self._lanes_message())
+
+    # -- selection ---------------------------------------------------------------------
+    def selected_task(self, quiet: bool = False) -> dict[str, Any] | None:
+        tid = self.task_table.selected_task_id
+        task = self.tasks_by_id.get(tid) if tid is not None else None
+        if task is None and not quiet:
+            self.notify("Select a task on the board first (n creates one)", severity="warning")
+        return task
+
+    def selected_lane(self) -> dict[str, Any] | None:
+        """The lane under the lanes cursor; from the board, the selected task's lane."""
+        if self.focused is self.task_table:
+            task = self.selected_task(quiet=True)
+            name = task.get("worktree") if task else ""
+            if not name:
+                self.notify("The selected task has no lane; w creates one", severity="warning")
+                return None
+        else:
+            name = self.lane_table.selected_key
+        lane = next((lane for lane in self.lanes_index if lane["name"] == name), None)
+        if lane is None:
+            self.notify("Select a lane first (w on a task creates one)", severity="warning")
+        return lane
+
+    # -- task actions --------------------------------------------------------------------
+    def action_task_new(self) -> None:
+        self.action_focus_pane_named("tasks")
+        quick = self.screen_stack[0].query_one(QuickAdd)
+        quick.display = True
+        self._focus_now(quick)
+
+    @on(QuickAdd.Submitted, "#quick-add")
+    def _quick_add(self, event: QuickAdd.Submitted) -> None:
+        event.stop()
+        subject = event.value.strip()
+        quick = self.screen_stack[0].query_one(QuickAdd)
+        quick.value = ""
+        quick.display = False
+        self._focus_now(self.task_table)
+        if not subject:
+            return
+
+        def create() -> ActionDone:
+            task = self.ws.tasks.create(subject)
+            self._post_tasks([task["id"]])
+            return ActionDone(f"Created task #{task['id']}", select_task=task["id"],
+                              refresh_lanes=False)
+        self.run_core("creating a task", create)
+
+    @on(QuickAdd.Closed)
+    def _quick_closed(self) -> None:
+        self._focus_now(self.task_table)
+
+    def action_task_edit(self) -> None:
+        task = self.selected_task()
+        if task is None:
+            return
+        from tui.screens.dialogs import EditTaskScreen
+
+        def save(changes: dict | None) -> None:
+            if not changes:
+                return
+            tid = task["id"]
+
+            def update() -> ActionDone:
+                self.ws.tasks.update(tid, **changes)
+                self._post_tasks([tid])
+                return ActionDone(f"Saved task #{tid}", refresh_lanes=False)
+            self.run_core(f"editing task #{tid}", update)
+        self.push_screen(EditTaskScreen(task), save)
+
+    def action_task_cycle_status(self) -> None:
+        task = self.selected_task()
+        if task is None:
+            return
+        tid = task["id"]
+
+        def cycle() -> ActionDone:
+            current = self.ws.tasks.get(tid)
+            nxt = STATUSES[(STATUSES.index(current["status"]) + 1) % len(STATUSES)] \
+                if current["status"] in STATUSES else STATUSES[0]
+            updated = self.ws.tasks.update(tid, status=nxt)
+            # Completing releases dependents: their files changed too.
+            self._post_tasks([tid, *(updated.get("blocks") or [])])
+            return ActionDone(f"#{tid} is {nxt}", refresh_lanes=False)
+        self.run_core(f"changing the status of task #{tid}", cycle)
+
+    def action_task_blockers(self) -> None:
+        task = self.selected_task()
+        if task is None:
+            return
+        from tui.screens.dialogs import BlockersScreen
+
+        candidates = [t for t in self.tasks_by_id.values()
+                      if t["id"] != task["id"] and t.get("status") != "completed"]
+
+        def save(ids: list | None) -> None:
+            if ids is None:
+                return
+            tid = task["id"]
+
+            def apply() -> ActionDone:
+                current = set(self.ws.tasks.get(tid).get("blockedBy") or [])
+                wanted = set(ids)
+                try:
+                    for b in sorted(wanted - current):
+                        self.ws.tasks.block(tid, b)
+                    for b in sorted(current - wanted):
+                        self.ws.tasks.unblock(tid, b)
+                finally:
+                    self._post_tasks([tid, *(wanted ^ current)])
+                shown = " ".join(f"#{b}" for b in sorted(wanted)) or "nothing"
+                return ActionDone(f"#{tid} is blocked by {shown}", refresh_lanes=False)
+            self.run_core(f"changing the blockers of task #{tid}", apply)
+        self.push_screen(BlockersScreen(task, candidates), save)
+
+    # -- lane actions --------------------------------------------------------------------
+    def action_lane_create(self) -> None:
+        task = self.selected_task()
+        if task is None:
+            return
+        from tui.screens.dialogs import CreateLaneScreen
+
+        def create(answer: tuple | None) -> None:
+            if answer is None:
+                return
+            name, base = answer
+            try:
+                validate_name(name)
+            except WorklanesError as exc:
+                self.report_error("creating a lane", str(exc))
+                return
+            tid = task["id"]
+
+            def run() -> ActionDone:
+                self.ws.lanes.create(name, task_id=tid, base_ref=base)
+                self._post_lanes()
+                self._post_tasks([tid])
+                return ActionDone(f"Created lane {name} for task #{tid}", select_lane=name)
+            # Core writes worktree.create.failed itself.
+            self.run_core(f"creating lane {name}", run, logged=lambda exc: True)
+        self.push_screen(CreateLaneScreen(task, slugify(task.get("subject", ""))), create)
+
+    def action_lane_keep(self) -> None:
+        lane = self.selected_lane()
+        if lane is None:
+            return
+        name = lane["name"]
+
+        def keep() -> ActionDone:
+            self.ws.lanes.keep(name)
+            self._post_lanes()
+            return ActionDone(f"Kept lane {name}", refresh_lanes=False)
+        self.run_core(f"keeping lane {name}", keep)
+
+    def action_lane_remove(self) -> None:
+        lane = self.selected_lane()
+        if lane is None:
+            return
+        from tui.screens.dialogs import RemoveLaneScreen
+
+        name = lane["name"]
+        status = self.statuses.get(name)
+        task = self.tasks_by_id.get(lane.get("task_id")) if lane.get("task_id") is not None else None
+
+        def remove(answer: tuple | None) -> None:
+            if answer is None:
+                return
+            complete, force = answer
+
+            def run() -> ActionDone:
+                self.ws.lanes.remove(name, force=force, complete_task=complete)
+                self._post_lanes()
+                self._post_tasks()
+                note = f"Removed lane {name}" + (" and completed its task" if complete else "")
+                return ActionDone(note)
+            self.run_core(f"removing lane {name}", run,
+                          logged=lambda exc: not isinstance(exc, NotFoundError))
+        where = os.path.relpath(lane.get("path", ""), self.ws.root)
+        self.push_screen(RemoveLaneScreen(lane, where, status.dirty if status else None, task),
+                         remove)
+
+    def action_lane_diff(self) -> None:
+        lane = self.selected_lane()
+        if lane is None:
+            return
+        name = lane["name"]
+        self.run_core(f"diff of lane {name}", lambda: DiffLoaded(name, self.ws.lanes.diff(name)))
+
+    def on_diff_loaded(self, msg: DiffLoaded) -> None:
+        from tui.screens.views import DiffScreen
+
+        self.push_screen(DiffScreen(msg.lane, msg.text))
+
+    def action_lane_run(self) -> None:
+        lane = self.selected_lane()
+        if lane is None:
+            return
+        from tui.screens.dialogs import CommandScreen
+        from tui.screens.views import OutputScreen
+
+        name = lane["name"]
+
+        def run(command: str | None) -> None:
+            if not command:
+                return
+            self._last_command = command
+            cancel = threading.Event()
+            self._run_cancel = cancel
+            self.push_screen(OutputScreen(name, command, cancel))
+
+            def go() -> CommandFinished:
+                try:
+                    return CommandFinished(name, command,
+                                           self.ws.lanes.run(name, command, cancel=cancel))
+                except WorklanesError as exc:
+                    self.post_message(CommandFinished(name, command, None, str(exc)))
+                    raise
+            self.run_core(f"running a command in lane {name}", go)
+        self.push_screen(CommandScreen(name, self._last_command), run)
+
+    def on_command_finished(self, msg: CommandFinished) -> None:
+        from tui.screens.views import OutputScreen
+
+        if isinstance(self.screen, OutputScreen) and self.screen.command == msg.command:
+            self.screen.show_result(msg.result, msg.error)
+        self.request_status_refresh()
+
+    def action_lane_shell(self) -> None:
+        lane = self.selected_lane()
+        if lane is None:
+            return
+        path = Path(lane["path"])
+        if not path.is_dir():
+            self.report_error(f"opening a shell in lane {lane['name']}",
+                              f"{path} is missing; r (reconcile) offers the fix")
+            return
+        runner = self.options.shell_runner or self._run_shell
+        try:
+            runner(path)
+        except Exception as exc:  # SuspendNotSupported, a shell that does not exist...
+            if not _terminal_alive(self):
+                self.exit(return_code=1)  # the terminal closed while the shell ran
+                return
+            self.report_error(f"opening a shell in lane {lane['name']}", str(exc) or type(exc).__name__)
+        if not _terminal_alive(self):
+            self.exit(return_code=1)
+            return
+        self.request_status_refresh()
+
+    def _run_shell(self, path: Path) -> int:
+        shell = os.environ.get("SHELL") or "/bin/sh"
+        with self.suspend():
+            print(f"worklanes: a shell in {path}\nworklanes: exit the shell to return to the app",
+                  flush=True)
+            return subprocess.call([shell], cwd=path)
+
+    def action_reconcile(self) -> None:
+        self.run_core("reconciling lanes", lambda: ReconcileDone(self.ws.lanes.reconcile(), False))
+
+    def on_reconcile_done(self, msg: ReconcileDone) -> None:
+        if msg.fixed:
+            fixed = sum(1 for f in msg.findings if f.fixed)
+            self.notify(f"Reconcile fixed {fixed} of {len(msg.findings)} finding(s)")
+            self._post_after_fix()
+            return
+        if not msg.findings:
+            self.notify("Lane index and git worktrees agree", timeout=3)
+            return
+        from tui.screens.dialogs import ReconcileScreen
+
+        def fix(yes: bool | None) -> None:
+            if yes:
+                self.run_core("fixing lanes",
+                              lambda: ReconcileDone(self.ws.lanes.reconcile(fix=True), True))
+        self.push_screen(ReconcileScreen(msg.findings), fix)
+
+    @work(thread=True, exit_on_error=False, group="action", description="re-reading after a fix")
+    def _post_after_fix(self) -> None:
+        self._post_lanes()
+        self._post_tasks()
+
+    # -- panes -------------------------------------------------------------------------
+    def _focus_now(self, widget: Any) -> None:
+        # Widget.focus() waits for the next loop turn; keys typed right after "n" or
+        # tab (a paste, a fast typist, tmux send-keys) would still go to the old widget.
+        self.screen_stack[0].set_focus(widget)
+
+    def _current_pane(self) -> str | None:
+        node = self.focused
+        while node is not None:
+            if isinstance(node, Pane):
+                return (node.id or "").removesuffix("-pane")
+            node = node.parent
+        return None
+
+    def action_focus_pane(self, delta: int) -> None:
+        current = self._current_pane()
+        order = list(keys.PANES)
+        idx = order.index(current) if current in order else -1
+        self.action_focus_pane_named(order[(idx + delta) % len(order)])
+
+    def action_focus_pane_named(self, pane: str) -> None:
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+        if pane == "chat":
+            inp = self.chat.input
+            self._focus_now(inp if not inp.disabled else self.chat.log_view)
+        else:
+            self._focus_now(self.screen_stack[0].query_one(PANE_WIDGETS[pane]))
+
+    def action_zoom(self) -> None:
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+        else:
+            pane = self._current_pane()
+            if pane:
+                screen.maximize(self._pane(pane), container=False)
+        self.refresh_bindings()
+
+    def action_chat_focus(self) -> None:
+        if self.chat.input.disabled:
+            reason = "a turn is running (esc cancels it)" if self.agent_host.running \
+                else "the agent is not available - see the chat pane"
+            self.notify(f"Chat input is off: {reason}", severity="warning")
+            self.action_focus_pane_named("chat")
+            return
+        self.action_focus_pane_named("chat")
+
+    def action_help(self) -> None:
+        from tui.screens.views import HelpScreen
+
+        self.push_screen(HelpScreen(self.keymap))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "agent_cancel":
+            # Shown (and live) only when there is something to cancel.
+            return self.agent_host.running or self.screen.maximized is not None
+        return True
+
+    def action_agent_cancel(self) -> None:
+        if self.agent_host.running:
+            self.agent_host.cancel.set()
+            self.chat.notice("Cancelling the turn…", "warn")
+        elif self.screen.maximized is not None:
+            self.screen.minimize()
+            self.refresh_bindings()
+
+    # -- the agent -----------------------------------------------------------------------
+    @work(thread=True, exit_on_error=False, group="agent-load", description="starting the agent")
+    def _load_agent(self) -> None:
+        try:
+            msg = self.agent_host.load()
+        except WorklanesError as exc:
+            self.post_message(AgentUnavailable(f"The agent could not start: {exc}"))
+            return
+        self.post_message(msg)
+        if isinstance(msg, AgentReady):
+            try:
+                self.agent_host.warm_up()
+            except Exception:
+                pass  # a broken SDK install shows up as an AgentError on the first turn
+
+    async def on_agent_ready(self, msg: AgentReady) -> None:
+        self.status_line.model = msg.model
+        if msg.usage is not None:
+            self.status_line.tokens = (msg.usage.input_tokens + msg.usage.cache_read_input_tokens
+                                       + msg.usage.cache_creation_input_tokens,
+                                       msg.usage.output_tokens)
+        await self.chat.show_history(msg.history)
+        inp = self.chat.input
+        inp.disabled = False
+        inp.placeholder = "Ask the agent… (Enter sends, esc cancels a turn)"
+
+    def on_agent_unavailable(self, msg: AgentUnavailable) -> None:
+        self.status_line.model = msg.model or "none"
+        self.chat.notice(msg.message, "warn")
+        self.chat.notice("Everything else works without it.", "info")
+        self.chat.input.placeholder = "Chat is off: set ANTHROPIC_API_KEY and restart"
+
+    @on(ChatInput.Submitted, "#chat-input")
+    def _send(self, event: ChatInput.Submitted) -> None:
+        event.stop()
+        text = event.value.strip()
+        if not text or self.agent_host.agent is None or self.agent_host.running:
+            return
+        event.input.value = ""
+        self.chat.add_user(text)
+        self.chat.set_running(True)
+        self._pane("chat").border_subtitle = "working… esc cancels"
+        self.agent_host.running = True
+        self.refresh_bindings()
+        self._run_turn(text)
+
+    @work(thread=True, exit_on_error=False, group="agent", description="agent turn")
+    def _run_turn(self, text: str) -> None:
+        error = ""
+        try:
+            self.agent_host.run_turn(text)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        self.post_message(AgentTurnEnded(error))
+
+    async def on_agent_event(self, msg: AgentEvent) -> None:
+        from core.agent import (AgentError, Retrying, TextDelta, ToolFinished, ToolStarted,
+                                TurnFinished)
+
+        ev, chat = msg.event, self.chat
+        if isinstance(ev, TextDelta):
+            await chat.add_text(ev.text)
+        elif isinstance(ev, ToolStarted):
+            await chat.tool_started(ev.tool_use_id, ev.name, ev.input)
+        elif isinstance(ev, ToolFinished):
+            chat.tool_finished(ev.tool_use_id, ev.name, ev.output, ev.is_error, ev.denied)
+        elif isinstance(ev, Retrying):
+            chat.notice(f"Retrying ({ev.attempt}/{ev.max_attempts}) in {ev.delay:.1f}s: {ev.reason}",
+                        "warn")
+        elif isinstance(ev, TurnFinished):
+            await chat.end_text()
+            u = ev.session_usage
+            self.status_line.tokens = (u.input_tokens + u.cache_read_input_tokens
+                                       + u.cache_creation_input_tokens, u.output_tokens)
+            if ev.stop_reason in ("cancelled", "max_tokens", "max_iterations"):
+                chat.notice(f"Turn ended: {ev.stop_reason.replace('_', ' ')}", "warn")
+        elif isinstance(ev, AgentError):
+            await chat.end_text()
+            chat.notice(ev.message, "error")
+            self._agent_error(ev.message)
+
+    def _agent_error(self, message: str) -> None:
+        self.notify(message, title="Agent error", severity="error", timeout=8)
+        try:
+            self.ws.events.emit("agent.error", error=message)
+        except OSError:
+            pass
+
+    async def on_agent_turn_ended(self, msg: AgentTurnEnded) -> None:
+        self.agent_host.running = False
+        self.refresh_bindings()
+        await self.chat.end_text()
+        self.chat.set_running(False)
+        self._pane("chat").border_subtitle = ""
+        if msg.error:
+            self.chat.notice(msg.error, "error")
+            self._agent_error(msg.error)
+        if self.screen is self.screen_stack[0] and self._current_pane() in (None, "chat"):
+            self.chat.input.focus()
+
+    def on_approval_needed(self, msg: ApprovalNeeded) -> None:
+        from core.agent import Decision
+        from tui.screens.dialogs import ApprovalScreen
+
+        self.chat.notice(f"Approval asked: {msg.request.summary}", "warn")
+
+        def answered(decision: Any) -> None:
+            decision = decision if isinstance(decision, Decision) else Decision.DENY
+            msg.answer.append(decision)
+            msg.done.set()
+            self.chat.notice({Decision.ALLOW_ONCE: "Allowed once", Decision.ALLOW_SESSION:
+                              f"Allowed {msg.request.tool} for this session",
+                              Decision.DENY: "Denied"}[decision], "info")
+        if self.agent_host.cancel.is_set():
+            answered(Decision.DENY)
+            return
+        self.push_screen(ApprovalScreen(msg.request), answered)
+
+    # -- quitting ------------------------------------------------------------------------
+    async def _on_message(self, message: Any) -> None:
+        if self._exit and isinstance(message, AppMessage):
+            return
+        await super()._on_message(message)
+
+    def exit(self, *args: Any, **kwargs: Any) -> None:
+        # Threads cannot be killed: tell each one to stop, so the interpreter's final
+        # join of worker threads returns at once, even mid-turn.
+        self.agent_host.cancel.set()
+        if self._run_cancel is not None:
+            self._run_cancel.set()
+        if self.watcher is not None:
+            self.watcher.stop()
+        super().exit(*args, **kwargs)
+
+
+def _terminal_alive(app: App) -> bool:
+    """False once our terminal hung up. A window closed while the shell of ``o`` ran
+    sends SIGHUP to the shell's process group only; the app must notice and quit rather
+    than resume on a dead terminal (where it would spin)."""
+    if app.is_headless:
+        return True
+    try:
+        os.tcgetpgrp(sys.__stdin__.fileno())  # EIO (or ENOTTY) once the terminal is gone
+        return True
+    except (OSError, AttributeError, ValueError):
+        return False
+
+
+def create_app(root: Path, **options: Any) -> WorklanesApp:
+    """The one app factory (CLI, tests, screenshots, benchmarks). Raises
+    core.errors.NotARepoError outside a git repository."""
+    ws = Workspace.open(Path(root))
+    return WorklanesApp(ws, AppOptions(**options))
+
+
+def run_app(cwd: Path | None = None, **options: Any) -> None:
+    app = create_app(Path(cwd or os.getcwd()), **options)
+    app.run()

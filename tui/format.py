@@ -1,0 +1,197 @@
+"""How tasks, lanes and events look on screen. Pure functions of their data (and of a
+clock and a time zone, so snapshots stay stable), shared by the panes and tests."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+from rich.highlighter import Highlighter
+from rich.text import Text
+
+from core.tasks import STATUS_MARK, is_ready, open_blockers
+
+EVENT_NAME_WIDTH = 22  # the longest core event names (worktree.remove.failed)
+SUBJECT_WIDTH = 60      # longer subjects are cut, so one task cannot widen the board
+FAILURE_EVENTS = ("parse_error", "ui.error", "agent.error")
+
+
+def is_failure(name: str, has_error: bool = False) -> bool:
+    return name.endswith(".failed") or name in FAILURE_EVENTS or has_error
+
+
+def clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def ago(ts: float | None, now: float) -> str:
+    if not ts:
+        return ""
+    secs = max(0, int(now - ts))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if secs >= size:
+            return f"{secs // size}{unit}"
+    return f"{secs}s"
+
+
+def clock_time(ts: Any, tz: _dt.tzinfo | None) -> str:
+    try:
+        return _dt.datetime.fromtimestamp(float(ts), tz).strftime("%H:%M:%S")
+    except (TypeError, ValueError, OverflowError, OSError):
+        return "--:--:--"
+
+
+# -- tasks ------------------------------------------------------------------------------
+
+def task_cells(task: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> tuple:
+    """The plain values a board row shows; compared to decide which cells to redraw."""
+    status = task.get("status", "pending")
+    ready = is_ready(task, by_id)
+    blockers = open_blockers(task, by_id)
+    return (task["id"], status, clip(str(task.get("subject", "")), SUBJECT_WIDTH),
+            str(task.get("owner") or ""),
+            str(task.get("worktree") or ""), tuple(blockers), ready)
+
+
+def render_task(cells: tuple) -> list[Text | str]:
+    tid, status, subject, owner, lane, blockers, ready = cells
+    mark = STATUS_MARK.get(status, "[?]")
+    if ready:
+        mark_t = Text("[ ]", style="bold green")
+        subj = Text(subject, style="bold")
+        blocked = Text("ready", style="green")
+    else:
+        mark_t = Text(mark, style={"in_progress": "bold yellow", "completed": "dim"}.get(status, ""))
+        subj = Text(subject, style="dim" if status == "completed" else "")
+        blocked = Text(" ".join(f"#{b}" for b in blockers), style="bold red") if blockers else Text("")
+    return [Text(str(tid), style="dim"), mark_t, subj, Text(owner, style="cyan"),
+            Text(lane, style="magenta"), blocked]
+
+
+def corrupt_cells(tid: int, reason: str) -> tuple:
+    return (tid, "corrupt", reason, "", "", (), False)
+
+
+def render_corrupt(cells: tuple) -> list[Text | str]:
+    tid, _, reason, *_ = cells
+    return [Text(str(tid), style="dim"), Text("!!", style="bold red"),
+            Text(f"corrupt file: {reason}", style="red"), Text(""), Text(""), Text("")]
+
+
+# -- lanes ------------------------------------------------------------------------------
+
+def lane_cells(lane: dict[str, Any], status: Any, now: float) -> tuple:
+    task = lane.get("task_id")
+    state = lane.get("status", "active")
+    if status is not None and status.missing:
+        state = "missing"
+    if status is None:
+        return (lane["name"], "" if task is None else f"#{task}", lane.get("branch", ""), state,
+                None, None, None, "", "")
+    return (lane["name"], "" if task is None else f"#{task}", lane.get("branch", ""), state,
+            status.dirty, status.ahead, status.behind, status.last_commit,
+            ago(status.last_commit_ts, now) if status.last_commit else "",
+            ) + ((status.error,) if status.error else ())
+
+
+def render_lane(cells: tuple) -> list[Text | str]:
+    name, task, branch, state, dirty, ahead, behind, last, age, *error = cells
+    state_t = Text(state, style={"active": "green", "kept": "cyan", "missing": "bold red"}.get(state, ""))
+    if dirty is None:
+        dirty_t, ab_t = Text("…", style="dim"), Text("…", style="dim")
+    else:
+        dirty_t = Text(str(dirty), style="bold yellow") if dirty else Text("·", style="dim")
+        ab_t = Text(f"↑{ahead} ↓{behind}", style="" if (ahead or behind) else "dim")
+    if error:
+        last_t = Text(error[0], style="red")
+    else:
+        last_t = Text(last)
+        if age:
+            last_t.append(f" ({age})", style="dim")
+    return [Text(name, style="bold"), Text(task, style="dim"), state_t, dirty_t, ab_t, last_t,
+            Text(branch, style="magenta")]
+
+
+# -- events -----------------------------------------------------------------------------
+
+def event_line(event: dict[str, Any], tz: _dt.tzinfo | None) -> str:
+    """One line a event: time, kind, then who and what. ``EventHighlighter`` colours it
+    from the text alone, so the tail can store plain strings (cheap, bounded)."""
+    name = str(event.get("event", "?"))
+    if name == "parse_error":
+        return f"{'--:--:--'} {name:<{EVENT_NAME_WIDTH}} unparsable line: {event.get('raw', '')[:200]}"
+    task = event.get("task") or {}
+    wt = event.get("worktree") or {}
+    parts = []
+    if isinstance(task, dict) and task.get("id") is not None:
+        parts.append(f"#{task['id']}")
+        if task.get("subject"):
+            parts.append(str(task["subject"]))
+        if task.get("status") and name != "task.created":
+            parts.append(f"[{task['status']}]")
+    if isinstance(wt, dict) and wt.get("name"):
+        parts.append(f"lane {wt['name']}")
+    if event.get("command"):
+        parts.append(f"$ {event['command']}")
+        if event.get("exit_code") is not None:
+            parts.append(f"-> exit {event['exit_code']}")
+    if event.get("changes") and isinstance(event["changes"], dict):
+        parts.append(", ".join(f"{k}={v}" for k, v in event["changes"].items()
+                               if k not in ("status",) or name != "task.completed"))
+    if event.get("finding"):
+        parts.append(f"{event['finding']}: {event.get('action', '')}")
+    if event.get("what"):
+        parts.append(str(event["what"]))
+    if event.get("error"):
+        parts.append(f"!! {event['error']}")
+    line = f"{clock_time(event.get('ts'), tz)} {name:<{EVENT_NAME_WIDTH}} {' '.join(parts)}"
+    return " ".join(line.split("\n"))
+
+
+_KIND_STYLE = (
+    ("task.completed", "bold green"),
+    ("task.", "cyan"),
+    ("worktree.create", "blue"),
+    ("worktree.remove", "magenta"),
+    ("worktree.keep", "green"),
+    ("worktree.run", "yellow"),
+    ("worktree.", "bright_blue"),
+    ("agent.", "bright_magenta"),
+)
+
+
+class EventHighlighter(Highlighter):
+    def highlight(self, text: Text) -> None:
+        plain = text.plain
+        text.stylize("dim", 0, 8)
+        start = 9
+        name = plain[start:start + EVENT_NAME_WIDTH].rstrip()
+        end = start + len(name)
+        if is_failure(name, " !! " in plain):
+            text.stylize("bold red", start, end)
+            bang = plain.find(" !! ")
+            text.stylize("red", bang if bang >= 0 else end, len(plain))
+            return
+        for prefix, style in _KIND_STYLE:
+            if name.startswith(prefix):
+                text.stylize(style, start, end)
+                break
+
+
+class DiffHighlighter(Highlighter):
+    def highlight(self, text: Text) -> None:
+        plain = text.plain
+        if plain.startswith(("+++", "---", "diff --git", "index ")):
+            text.stylize("bold", 0, len(plain))
+        elif plain.startswith("+"):
+            text.stylize("green", 0, len(plain))
+        elif plain.startswith("-"):
+            text.stylize("red", 0, len(plain))
+        elif plain.startswith("@@"):
+            text.stylize("cyan", 0, len(plain))
+        elif plain.startswith("?? "):
+            text.stylize("yellow", 0, len(plain))
+        elif " | " in plain and plain.rstrip().endswith(("+", "-")):
+            bar = plain.rfind(" ")
+            for i in range(bar, len(plain)):
+                text.stylize("green" if plain[i] == "+" else "red", i, i + 1)

@@ -1,0 +1,133 @@
+"""Full-screen views: a lane's diff, a command's output, the help."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Log, Static
+
+from tui import format as fmt
+from tui import keys
+
+MAX_DIFF_LINES = 20_000
+
+
+class TextLog(Log):
+    def __init__(self, highlighter: Any = None, **kwargs: Any) -> None:
+        super().__init__(highlight=highlighter is not None, auto_scroll=False, **kwargs)
+        if highlighter is not None:
+            self.highlighter = highlighter
+
+
+class DiffScreen(Screen[None]):
+    BINDINGS = [Binding("escape,q", "app.pop_screen", "Close")]
+
+    def __init__(self, lane: str, text: str) -> None:
+        super().__init__()
+        self.lane = lane
+        self.text = text
+
+    def compose(self):
+        lines = self.text.splitlines()
+        title = f"Diff of lane {self.lane}"
+        if len(lines) > MAX_DIFF_LINES:
+            title += f" (first {MAX_DIFF_LINES} of {len(lines)} lines)"
+            lines = lines[:MAX_DIFF_LINES]
+        if not lines:
+            lines = ["(no changes since the lane's base)"]
+        log = TextLog(fmt.DiffHighlighter(), id="diff")
+        log.border_title = title
+        log.write_lines(lines)
+        yield log
+        yield Footer()
+
+    def on_mount(self) -> None:
+        log = self.query_one(TextLog)
+        log.scroll_home(animate=False)
+        log.focus()
+
+
+class OutputScreen(Screen[None]):
+    """A command's output. While it runs, Esc cancels it (the process group is killed)."""
+
+    BINDINGS = [Binding("escape", "close", "Cancel / close"), Binding("q", "close", "Close", show=False)]
+
+    def __init__(self, lane: str, command: str, cancel: Any) -> None:
+        super().__init__()
+        self.lane = lane
+        self.command = command
+        self.cancel = cancel
+        self.done = False
+
+    def compose(self):
+        log = TextLog(id="output")
+        log.border_title = f"{self.lane} $ {self.command}"
+        log.border_subtitle = "running… (esc cancels)"
+        yield log
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(TextLog).focus()
+
+    def show_result(self, result: Any, error: str = "") -> None:
+        self.done = True
+        log = self.query_one(TextLog)
+        if result is None:
+            log.write_lines([f"The command did not start: {error}"])
+            log.border_subtitle = "not run - esc closes"
+            log.set_class(True, "-failed")
+            return
+        log.write_lines(result.output.splitlines() or ["(no output)"])
+        log.border_subtitle = f"{result.summary()} in {result.duration:.1f}s - esc closes"
+        log.set_class(result.exit_code != 0, "-failed")
+
+    def action_close(self) -> None:
+        if not self.done:
+            self.cancel.set()
+        self.dismiss(None)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark", "app.pop_screen", "Close")]
+
+    def __init__(self, keymap: dict[str, str]) -> None:
+        super().__init__()
+        self.keymap = keymap
+
+    def compose(self):
+        from rich.console import Group
+        from rich.table import Table
+
+        def section(title: str, rows: list[tuple[str, str, str]]) -> list[Any]:
+            table = Table.grid(padding=(0, 2), expand=True)
+            table.add_column(width=12, style="bold cyan", no_wrap=True)
+            table.add_column(ratio=1)
+            table.add_column(style="dim", no_wrap=True, justify="right")
+            for row in rows:
+                table.add_row(*row)
+            return [Text(title, style="bold underline"), table, Text("")]
+
+        titles = {"tasks": "Task board", "lanes": "Lanes (from the board they act on the "
+                  "selected task's lane)", "global": "Everywhere"}
+        parts: list[Any] = []
+        for pane in ("tasks", "lanes", "global"):
+            rows = []
+            for k in keys.KEYS:
+                if k.pane == pane:
+                    shown = keys.key_display(self.keymap[k.id]) if k.id in self.keymap \
+                        else (k.shown_as or keys.key_display(k.key))
+                    rows.append((shown, k.help, k.id))
+            parts += section(titles[pane], rows)
+        parts += section("Also", [
+            ("ctrl+p", "Command palette: every action above, searchable", ""),
+            ("mouse", "Click a row to select it, a pane to focus it", ""),
+            ("", "Remap any key by its binding id: [keys] in ~/.config/worklanes/config.toml", ""),
+        ])
+        text = Group(*parts)
+        box = VerticalScroll(Static(text), id="help-body")
+        box.border_title = "worklanes keys"
+        yield box

@@ -1,0 +1,100 @@
+"""What the panes show, read from core: the board (re-read only the task files that
+changed), the lane index, the event log. No Textual here; callers run it off the UI
+thread and post the results."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from core.errors import CorruptFileError, NotFoundError, WorklanesError
+from core.workspace import Workspace
+
+
+def task_id_of(path: Path) -> int | None:
+    name = Path(path).name
+    if name.startswith("task_") and name.endswith(".json") and name[5:-5].isdigit():
+        return int(name[5:-5])
+    return None
+
+
+@dataclass
+class BoardSnapshot:
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[CorruptFileError] = field(default_factory=list)
+    gen: int = 0  # readers on two threads may post out of order: the newest wins
+
+
+class BoardCache:
+    """The board in memory. A change to one task file costs one file read, not a
+    re-read of all of them (a board of 1,000 tasks stays cheap to keep live)."""
+
+    def __init__(self, ws: Workspace):
+        self.ws = ws
+        self._tasks: dict[int, dict[str, Any]] = {}
+        self._errors: dict[int, CorruptFileError] = {}
+        self._lock = threading.Lock()
+        self._gen = 0
+
+    def load_all(self) -> BoardSnapshot:
+        with self._lock:
+            listing = self.ws.tasks.list()
+            self._tasks = {t["id"]: t for t in listing.tasks}
+            self._errors = {}
+            for err in listing.errors:
+                tid = task_id_of(err.path)
+                if tid is not None:
+                    self._errors[tid] = err
+            return self._snapshot()
+
+    def reload(self, ids: Iterable[int]) -> BoardSnapshot:
+        with self._lock:
+            for tid in ids:
+                try:
+                    task = self.ws.tasks.get(tid)
+                except NotFoundError:
+                    self._tasks.pop(tid, None)
+                    self._errors.pop(tid, None)
+                except CorruptFileError as exc:
+                    self._tasks.pop(tid, None)
+                    self._errors[tid] = exc
+                else:
+                    self._tasks[tid] = task
+                    self._errors.pop(tid, None)
+            return self._snapshot()
+
+    def _snapshot(self) -> BoardSnapshot:
+        self._gen += 1
+        return BoardSnapshot(tasks=[self._tasks[k] for k in sorted(self._tasks)],
+                             errors=[self._errors[k] for k in sorted(self._errors)],
+                             gen=self._gen)
+
+
+class LaneReader:
+    """The lane index, numbered in the order it was read (see BoardSnapshot.gen)."""
+
+    def __init__(self, ws: Workspace):
+        self.ws = ws
+        self._lock = threading.Lock()
+        self._gen = 0
+
+    def read(self) -> tuple[list[dict[str, Any]], str, int]:
+        with self._lock:
+            self._gen += 1
+            try:
+                return self.ws.lanes.list(include_removed=False), "", self._gen
+            except WorklanesError as exc:
+                return [], str(exc), self._gen
+
+
+def current_branch(ws: Workspace) -> str:
+    """The main checkout's branch, read from HEAD (a file read, not a git process)."""
+    try:
+        head = (ws.common_dir / "HEAD").read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+    if head.startswith("ref: refs/heads/"):
+        return head[len("ref: refs/heads/"):]
+    return head[:8] + " (detached)"

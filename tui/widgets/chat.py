@@ -1,0 +1,185 @@
+"""The agent chat: the conversation (streamed markdown, one line a tool call that
+updates when the call finishes) and the input. It only draws; the app runs the agent."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.text import Text
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Input, Static
+
+from tui.format import clip
+
+
+def input_summary(name: str, data: Any, limit: int = 70) -> str:
+    if not isinstance(data, dict):
+        return str(data)[:limit]
+    for key in ("command", "path", "name", "subject"):
+        if isinstance(data.get(key), str) and data[key]:
+            text = data[key]
+            break
+    else:
+        text = json.dumps(data, ensure_ascii=False, default=str)
+    if key in ("command", "path") and isinstance(data.get("name"), str) and data["name"]:
+        text = f"[{data['name']}] {text}"  # the lane it acts in
+    return clip(" ".join(text.split()), limit)
+
+
+def result_summary(output: str, limit: int = 70) -> str:
+    lines = [ln for ln in (output or "").splitlines() if ln.strip()]
+    if not lines:
+        return "(no output)"
+    first = clip(" ".join(lines[0].split()), limit)
+    more = len(lines) - 1
+    return first + (f"  (+{more} more line{'s' if more > 1 else ''})" if more else "")
+
+
+class ToolCall(Static):
+    """``⚙ bash  git status`` while running; ``✓``/``✗`` plus a short result after."""
+
+    def __init__(self, tool_use_id: str, name: str, data: Any) -> None:
+        super().__init__(classes="tool-call")
+        self.tool_use_id = tool_use_id
+        self.tool_name = name
+        self.summary = input_summary(name, data)
+        self.state = "running"
+        self.result = ""
+
+    def finish(self, output: str, is_error: bool = False, denied: bool = False) -> None:
+        self.state = "denied" if denied else "error" if is_error else "ok"
+        self.result = "denied by you" if denied else result_summary(output)
+        self.set_class(self.state != "ok", "-failed")
+        self.refresh(layout=True)
+
+    def render(self) -> Text:
+        mark, style = {"running": ("⚙", "yellow"), "ok": ("✓", "green"),
+                       "error": ("✗", "bold red"), "denied": ("⊘", "bold red")}[self.state]
+        t = Text(no_wrap=False)
+        t.append(f"{mark} ", style=style)
+        t.append(self.tool_name, style="bold")
+        t.append(f"  {self.summary}", style="dim")
+        if self.state == "running":
+            t.append("  running…", style="yellow")
+        else:
+            t.append("\n  → ", style="dim")
+            t.append(self.result, style="red" if self.state != "ok" else "")
+        return t
+
+
+class ChatLog(VerticalScroll):
+    """Focusable, so the pane keeps the focus (and its keys) while the input is off."""
+
+
+class ChatInput(Input):
+    pass
+
+
+class ChatPane(Vertical):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._md: Any = None
+        self._stream: Any = None
+        self._tools: dict[str, ToolCall] = {}
+
+    def compose(self):
+        yield ChatLog(id="chat-log")
+        yield ChatInput(placeholder="Loading the agent…", id="chat-input", disabled=True)
+
+    def on_mount(self) -> None:
+        self.query_one(ChatLog).anchor()
+
+    @property
+    def log_view(self) -> ChatLog:
+        return self.query_one(ChatLog)
+
+    @property
+    def input(self) -> ChatInput:
+        return self.query_one(ChatInput)
+
+    # -- drawing ---------------------------------------------------------------------
+    def notice(self, text: str, kind: str = "info") -> None:
+        self._mount(Static(Text(text), classes=f"notice -{kind}"))
+
+    def add_user(self, text: str) -> None:
+        self._mount(Static(Text(text), classes="user-msg"))
+
+    def _mount(self, widget: Any) -> None:
+        self.log_view.mount(widget)
+        self.log_view.anchor()
+
+    async def add_text(self, delta: str) -> None:
+        if self._md is None:
+            from textual.widgets import Markdown  # lazy: markdown-it is not needed to paint
+
+            self._md = Markdown(classes="assistant-msg")
+            await self.log_view.mount(self._md)
+            self._stream = Markdown.get_stream(self._md)
+        await self._stream.write(delta)
+
+    async def end_text(self) -> None:
+        if self._stream is not None:
+            await self._stream.stop()
+        self._md = self._stream = None
+
+    async def tool_started(self, tool_use_id: str, name: str, data: Any) -> None:
+        await self.end_text()
+        widget = ToolCall(tool_use_id, name, data)
+        self._tools[tool_use_id] = widget
+        self._mount(widget)
+
+    def tool_finished(self, tool_use_id: str, name: str, output: str, is_error: bool = False,
+                      denied: bool = False) -> None:
+        widget = self._tools.get(tool_use_id)
+        if widget is None:
+            widget = ToolCall(tool_use_id, name, {})
+            self._tools[tool_use_id] = widget
+            self._mount(widget)
+        widget.finish(output, is_error, denied)
+
+    def set_running(self, running: bool) -> None:
+        if running and self.input.has_focus:
+            self.log_view.focus()
+        self.input.disabled = running
+        self.set_class(running, "-running")
+
+    async def show_history(self, history: list[dict[str, Any]]) -> None:
+        """Draw a restored conversation (API message format) without streaming it."""
+        from textual.widgets import Markdown
+
+        widgets: list[Any] = []
+        results: dict[str, tuple[str, bool]] = {}
+        for msg in history:
+            content = msg.get("content")
+            blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content or []
+            for block in blocks:
+                kind = block.get("type") if isinstance(block, dict) else None
+                if kind == "text" and block.get("text", "").strip():
+                    if msg.get("role") == "user":
+                        widgets.append(Static(Text(block["text"]), classes="user-msg"))
+                    else:
+                        widgets.append(Markdown(block["text"], classes="assistant-msg"))
+                elif kind == "tool_use":
+                    tool = ToolCall(block.get("id", ""), block.get("name", "?"), block.get("input"))
+                    self._tools[tool.tool_use_id] = tool
+                    widgets.append(tool)
+                elif kind == "tool_result":
+                    results[block.get("tool_use_id", "")] = (_result_text(block.get("content")),
+                                                             bool(block.get("is_error")))
+        for tid, (text, is_error) in results.items():
+            if tid in self._tools:
+                self._tools[tid].finish(text, is_error)
+        if widgets:
+            widgets.insert(0, Static(Text("— restored from the last session —"), classes="notice -info"))
+            await self.log_view.mount_all(widgets)
+            self.log_view.scroll_end(animate=False)
+            self.log_view.anchor()
+
+
+def _result_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(b.get("text", "") for b in content if isinstance(b, dict))
+    return ""
