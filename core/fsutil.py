@@ -44,13 +44,16 @@ def atomic_write_json(path: Path, obj: Any) -> None:
 
 def read_json(path: Path) -> Any:
     """Parse a JSON file or raise CorruptFileError naming it (FileNotFoundError passes through)."""
-    path = Path(path)
-    raw = path.read_bytes()
+    with open(path, "rb") as fh:
+        return parse_json(fh.read(), path)
+
+
+def parse_json(raw: bytes, path: Path | str) -> Any:
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         reason = "empty file" if not raw.strip() else str(exc).split("\n")[0]
-        raise CorruptFileError(path, reason) from None
+        raise CorruptFileError(Path(path), reason) from None
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 from core.errors import CorruptFileError, InvalidInputError, NotFoundError
 from core.events import EventLog
-from core.fsutil import atomic_write_json, locked, read_json
+from core.fsutil import atomic_write_json, locked, parse_json
 
 STATUSES = ("pending", "in_progress", "completed")
 STATUS_MARK = {"pending": "[ ]", "in_progress": "[>]", "completed": "[x]"}
@@ -66,12 +66,14 @@ class TaskBoard:
     def path(self, task_id: int) -> Path:
         return self.dir / f"task_{int(task_id)}.json"
 
-    def _parse(self, path: Path) -> dict[str, Any]:
-        data = read_json(path)
+    def _parse(self, path: Path | str) -> dict[str, Any]:
+        with open(path, "rb") as fh:
+            data = parse_json(fh.read(), path)
         if not isinstance(data, dict) or not isinstance(data.get("id"), int):
-            raise CorruptFileError(path, "not a task object with an integer id")
+            raise CorruptFileError(Path(path), "not a task object with an integer id")
         for key, default in TASK_DEFAULTS.items():
-            data.setdefault(key, list(default) if isinstance(default, list) else default)
+            if key not in data:
+                data[key] = list(default) if isinstance(default, list) else default
         return data
 
     def get(self, task_id: int) -> dict[str, Any]:
@@ -95,9 +97,10 @@ class TaskBoard:
         except FileNotFoundError:
             return out
         ids = sorted(i for i in map(_task_file_id, names) if i is not None)
+        folder = str(self.dir)
         for tid in ids:
             try:
-                out.tasks.append(self._parse(self.path(tid)))
+                out.tasks.append(self._parse(f"{folder}/task_{tid}.json"))
             except FileNotFoundError:
                 continue
             except CorruptFileError as exc:
