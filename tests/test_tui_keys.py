@@ -189,6 +189,8 @@ async def test_x_on_a_dirty_lane_refuses_then_forces_and_archives(demo):
         await pilot.press("x", "f", "enter")
         await wait_for(pilot, lambda: app.lane_table.cells_of("auth-refactor") is None)
         assert git(demo, "rev-parse", "--verify", "refs/worklanes/archive/auth-refactor").strip()
+        await wait_for(pilot, lambda: any("saved under refs/worklanes/archive/auth-refactor" in n.message
+                                          for n in app._notifications), what="where the work went")
         assert app.tasks_by_id[1]["status"] == "in_progress"  # not completed: not asked
 
 

@@ -580,10 +580,13 @@ class WorklanesApp(App):
             complete, force = answer
 
             def run() -> ActionDone:
-                self.ws.lanes.remove(name, force=force, complete_task=complete)
+                entry = self.ws.lanes.remove(name, force=force, complete_task=complete)
                 self._post_lanes()
                 self._post_tasks()
                 note = f"Removed lane {name}" + (" and completed its task" if complete else "")
+                if entry.get("archive_ref"):
+                    note += (f"; uncommitted work saved under {entry['archive_ref']} "
+                             f"(`worklanes wt restore {name}` brings it back)")
                 return ActionDone(note)
             self.run_core(f"removing lane {name}", run,
                           logged=lambda exc: not isinstance(exc, NotFoundError))
