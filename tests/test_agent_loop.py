@@ -55,6 +55,15 @@ def test_config_defaults_env_dotenv_and_flags(tmp_path, monkeypatch):
     assert (cfg.model, cfg.base_url, cfg.policy) == ("from-flag", "http://flag", "auto")
 
 
+def test_empty_base_url_in_the_environment_means_the_default(ws, monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "")
+    cfg = AgentConfig.load(ws.root)
+    assert cfg.base_url is None
+    client = Agent(ws, cfg)._get_client()
+    assert str(client.base_url).rstrip("/") == "https://api.anthropic.com"
+
+
 def test_config_repr_hides_key_and_rejects_bad_policy(tmp_path):
     cfg = AgentConfig(api_key=KEY)
     assert KEY not in repr(cfg) and KEY not in str(cfg) and "***" in repr(cfg)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from core.errors import InvalidInputError
 
+DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_MODEL = "claude-sonnet-4-6"   # not deprecated in anthropic 2.11 (4-5 is, EOL 2026-11-30)
 POLICIES = ("ask", "auto")
 ENV_KEY, ENV_BASE_URL, ENV_MODEL = "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "MODEL_ID"

@@ -26,7 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
-from core.agent.config import AgentConfig
+from core.agent.config import DEFAULT_BASE_URL, AgentConfig
 from core.agent.events import (AgentError, AgentEvent, ApprovalRequest, Decision, Retrying,
                                TextDelta, ToolFinished, ToolStarted, TurnFinished, Usage)
 from core.agent.tools import Toolbox, ToolResult
@@ -307,8 +307,10 @@ class Agent:
     def _get_client(self) -> Any:
         if self._client is None:
             import anthropic  # lazy: importing the SDK takes a second or two
+            # Always a concrete URL: given None, the SDK would re-read ANTHROPIC_BASE_URL
+            # itself, and an empty one (which the config rightly ignored) breaks every call.
             self._client = anthropic.Anthropic(
-                api_key=self.config.api_key, base_url=self.config.base_url,
+                api_key=self.config.api_key, base_url=self.config.base_url or DEFAULT_BASE_URL,
                 max_retries=self.config.max_retries, timeout=self.config.request_timeout)
         return self._client
 
