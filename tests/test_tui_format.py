@@ -8,7 +8,8 @@ from rich.text import Text
 
 from tui import format as fmt
 from tui.keys import KEYS, bindings, key_display
-from tui.widgets.chat import input_summary, result_summary
+from core.agent.events import brief_output
+from tui.widgets.chat import input_summary
 
 UTC = datetime.timezone.utc
 
@@ -55,8 +56,14 @@ def test_tool_call_summaries():
     assert input_summary("worktree_run", {"name": "auth", "command": "git status"}) == \
         "[auth] git status"
     assert input_summary("task_create", {"subject": "Write\ndocs"}) == "Write docs"
-    assert result_summary("") == "(no output)"
-    assert result_summary("one\ntwo\nthree") == "one  (+2 more lines)"
+    assert brief_output("") == "(no output)"
+    assert brief_output("one\ntwo\nthree") == "one  (+2 more lines)"
+    task = '{\n  "id": 3,\n  "subject": "Add a health endpoint",\n  "status": "pending"\n}'
+    assert brief_output(task) == "#3 Add a health endpoint [pending]"
+    lane = '{"name": "auth", "branch": "wt/auth", "status": "kept", "path": "/x"}'
+    assert brief_output(lane) == "lane auth [kept] on wt/auth"
+    assert brief_output('[1, 2]') == "[1,2]"
+    assert brief_output("x" * 100, limit=10) == "x" * 9 + "…"
 
 
 def test_every_key_has_a_unique_id_and_a_binding():

@@ -14,7 +14,6 @@ Only click and core are imported here; the anthropic SDK loads on the first mode
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 from typing import Any
@@ -27,19 +26,6 @@ from core.errors import WorklanesError
 
 EXIT_OK, EXIT_ERROR, EXIT_CANCELLED = 0, 1, 130
 _ABANDONED = -1   # a second Ctrl-C: the turn was left running in its thread
-
-
-def _first_line(text: str, limit: int = 100) -> str:
-    if text[:1] in "{[":   # a JSON answer (a task, a lane): show it compact
-        try:
-            text = json.dumps(json.loads(text), ensure_ascii=False, separators=(",", ":"))
-        except ValueError:
-            pass
-    for line in text.splitlines():
-        if line.strip():
-            line = line.strip()
-            return line if len(line) <= limit else line[:limit - 3] + "..."
-    return "(no output)"
 
 
 class Printer:
@@ -76,9 +62,9 @@ class Printer:
             if ev.denied:
                 self.line("  denied")
             elif ev.is_error:
-                self.line(f"  error: {_first_line(ev.output)}")
+                self.line(f"  error: {ev.brief(100)}")
             else:
-                self.line(f"  ok: {_first_line(ev.output)}")
+                self.line(f"  ok: {ev.brief(100)}")
         elif isinstance(ev, Retrying):
             self.line(f"[retrying ({ev.attempt}/{ev.max_attempts}) in {ev.delay:.1f}s: "
                        f"{ev.reason}]", err=True)

@@ -4,8 +4,34 @@ TUI turns them into Messages. All are plain dataclasses, safe to pass between th
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass, field
 from typing import Any, Union
+
+
+def brief_output(output: str, limit: int = 70) -> str:
+    """One line for a human to glance at (the full output went to the model).
+
+    Tools answer tasks and lanes as JSON objects: name the thing instead of showing ``{``.
+    """
+    text = (output or "").strip()
+    if text[:1] in "{[":
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and "subject" in data and "id" in data:
+            text = f"#{data['id']} {data['subject']} [{data.get('status', '?')}]"
+        elif isinstance(data, dict) and "name" in data and "branch" in data:
+            text = f"lane {data['name']} [{data.get('status', '?')}] on {data['branch']}"
+        elif data is not None:
+            text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    lines = [" ".join(ln.split()) for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        return "(no output)"
+    first = lines[0] if len(lines[0]) <= limit else lines[0][:limit - 1] + "…"
+    more = len(lines) - 1
+    return first + (f"  (+{more} more line{'s' if more > 1 else ''})" if more else "")
 
 
 @dataclass
@@ -46,6 +72,9 @@ class ToolFinished:
     output: str            # full text given to the model (already capped)
     is_error: bool = False
     denied: bool = False   # the host's approval said no
+
+    def brief(self, limit: int = 70) -> str:
+        return brief_output(self.output, limit)
 
 
 @dataclass

@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Input, Static
 
+from core.agent.events import brief_output
 from tui.format import clip
 
 
@@ -27,15 +28,6 @@ def input_summary(name: str, data: Any, limit: int = 70) -> str:
     return clip(" ".join(text.split()), limit)
 
 
-def result_summary(output: str, limit: int = 70) -> str:
-    lines = [ln for ln in (output or "").splitlines() if ln.strip()]
-    if not lines:
-        return "(no output)"
-    first = clip(" ".join(lines[0].split()), limit)
-    more = len(lines) - 1
-    return first + (f"  (+{more} more line{'s' if more > 1 else ''})" if more else "")
-
-
 class ToolCall(Static):
     """``⚙ bash  git status`` while running; ``✓``/``✗`` plus a short result after."""
 
@@ -49,7 +41,7 @@ class ToolCall(Static):
 
     def finish(self, output: str, is_error: bool = False, denied: bool = False) -> None:
         self.state = "denied" if denied else "error" if is_error else "ok"
-        self.result = "denied by you" if denied else result_summary(output)
+        self.result = "denied by you" if denied else brief_output(output)
         self.set_class(self.state != "ok", "-failed")
         self.refresh(layout=True)
 
