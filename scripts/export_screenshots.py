@@ -22,6 +22,7 @@ from types import SimpleNamespace
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from core.agent.config import DEFAULT_MODEL
 from tui.app import create_app  # noqa: E402
 from tui.demo import make_demo_repo  # noqa: E402
 from tui.screens.dialogs import ApprovalScreen  # noqa: E402
@@ -101,7 +102,7 @@ async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
         for name, steps in SHOTS:
             root = make_demo_repo(work / name / "acme", epoch=FIXED_EPOCH)
             app = create_app(root, **fixed_options(agent=True, base_url=api.url,
-                                                   model="claude-sonnet-4-5"))
+                                                   model=DEFAULT_MODEL))
             async with app.run_test(size=size) as pilot:
                 await _ready(pilot)
                 await steps(pilot, app)

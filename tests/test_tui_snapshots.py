@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from core.agent.config import DEFAULT_MODEL
 from core.agent import TextDelta, ToolFinished, ToolStarted
 from tui.app import create_app
 from tui.demo import make_demo_repo
@@ -83,7 +84,7 @@ def test_chat_mid_stream(snap_compare, demo_app):
         await _ready(pilot)
         app = pilot.app
         await app.chat.log_view.remove_children()  # the "agent is off" notice of fixed_options
-        app.post_message(AgentReady(agent=None, model="claude-sonnet-4-5", history=[]))
+        app.post_message(AgentReady(agent=None, model=DEFAULT_MODEL, history=[]))
         await pilot.pause()
         app.chat.add_user("Check the auth lane and tell me what is left.")
         app.chat.set_running(True)
