@@ -168,7 +168,8 @@ class Lanes:
 
     def _create(self, name: str, task_id: int | None, base_ref: str,
                 run_setup: bool) -> CreateResult:
-        existing = _find(self._load(), name)
+        index = self._load()
+        existing = _find(index, name)
         if existing is not None:
             if existing.get("status") == "removed":
                 raise ConflictError(
@@ -179,7 +180,7 @@ class Lanes:
             task = self.tasks.get(task_id)
             bound = task.get("worktree")
             if bound and bound != name:
-                other = _find(self._load(), bound)
+                other = _find(index, bound)
                 if other is not None and other.get("status") in ("active", "kept"):
                     raise ConflictError(
                         f"task {task_id} already has lane {bound!r}; remove it first or "
