@@ -9,8 +9,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from filelock import FileLock
-
 from core.errors import CorruptFileError
 
 LOCK_TIMEOUT = 30.0
@@ -60,6 +58,8 @@ def parse_json(raw: bytes, path: Path | str) -> Any:
 def locked(lock_path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     """Hold an inter-process lock on a separate lock file (never on the data file itself,
     which is replaced atomically and so cannot carry a lock)."""
+    from filelock import FileLock  # lazy: readers (and the app's first paint) never lock
+
     lock_path = Path(lock_path)
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(lock_path), timeout=timeout):

@@ -8,7 +8,17 @@ only when the first model call is made (or by ``Agent.warm_up``).
 from core.agent.config import DEFAULT_MODEL, AgentConfig
 from core.agent.events import (AgentError, AgentEvent, ApprovalRequest, Decision, Retrying,
                                TextDelta, ToolFinished, ToolStarted, TurnFinished, Usage)
-from core.agent.loop import Agent, Approver, EventSink
+
+_FROM_LOOP = ("Agent", "Approver", "EventSink")
+
+
+def __getattr__(name: str):
+    # The loop and its tools load on first use: the app imports the event types before
+    # its first paint, and needs the loop only after it.
+    if name in _FROM_LOOP:
+        from core.agent import loop
+        return getattr(loop, name)
+    raise AttributeError(f"module 'core.agent' has no attribute {name!r}")
 
 __all__ = [
     "Agent", "AgentConfig", "Approver", "DEFAULT_MODEL", "EventSink",
