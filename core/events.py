@@ -90,6 +90,7 @@ class EventFollower:
         self.offset = 0
         self._ident: tuple[int, int] | None = None
         self._partial = b""
+        self._skip_partial = False  # started mid-line: drop that line's tail
         if from_end:
             try:
                 st = os.stat(self.path)
@@ -103,8 +104,6 @@ class EventFollower:
                     fh.seek(st.st_size - 1)
                     if fh.read(1) != b"\n":
                         self._skip_partial = True
-
-    _skip_partial = False
 
     def poll(self, max_bytes: int = 8 * 1024 * 1024) -> list[dict[str, Any]]:
         try:

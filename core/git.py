@@ -64,6 +64,18 @@ def check(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,
     return res.out
 
 
+def head_of(common_dir: Path) -> tuple[str, bool]:
+    """The main checkout's HEAD as (branch name, True), or (commit, False) when detached;
+    ("", False) if unreadable. A file read, not a git process: it is asked often."""
+    try:
+        head = (Path(common_dir) / "HEAD").read_text(encoding="utf-8").strip()
+    except OSError:
+        return "", False
+    if head.startswith("ref: refs/heads/"):
+        return head[len("ref: refs/heads/"):], True
+    return head, False
+
+
 @dataclass(frozen=True)
 class RepoPaths:
     root: Path        # the main working tree, where all state lives

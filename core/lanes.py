@@ -218,13 +218,8 @@ class Lanes:
         main as it moves), else the ref as given."""
         if base_ref != "HEAD":
             return base_ref
-        try:
-            head = (self.root / ".git" / "HEAD").read_text().strip()
-        except OSError:
-            return base_ref
-        if head.startswith("ref: refs/heads/"):
-            return head[len("ref: refs/heads/"):]
-        return head  # detached: the commit itself
+        head, _ = git.head_of(self.root / ".git")  # detached: the commit itself
+        return head or base_ref
 
     def _explain_add_failure(self, res: git.GitResult, branch: str, base_ref: str) -> Exception:
         msg = res.message()

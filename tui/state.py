@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from core.errors import CorruptFileError, NotFoundError, WorklanesError
+from core.git import head_of
 from core.workspace import Workspace
 
 
@@ -90,11 +91,8 @@ class LaneReader:
 
 
 def current_branch(ws: Workspace) -> str:
-    """The main checkout's branch, read from HEAD (a file read, not a git process)."""
-    try:
-        head = (ws.common_dir / "HEAD").read_text(encoding="utf-8").strip()
-    except OSError:
-        return ""
-    if head.startswith("ref: refs/heads/"):
-        return head[len("ref: refs/heads/"):]
+    """The main checkout's branch, for the header line."""
+    head, on_branch = head_of(ws.common_dir)
+    if on_branch or not head:
+        return head
     return head[:8] + " (detached)"
