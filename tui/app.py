@@ -23,7 +23,6 @@ from textual import on, work
 from textual.app import App
 from textual.containers import Container
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer
 from textual.worker import Worker, WorkerState
 
 from core.errors import NotFoundError, WorklanesError
@@ -38,12 +37,14 @@ from tui.messages import (ActionDone, ActionFailed, AgentEvent, AgentReady, Agen
 from tui.state import BoardCache, LaneReader, current_branch
 from tui.watch import Changes, Watcher
 from tui.widgets.chat import ChatInput, ChatPane
-from tui.widgets.panes import EventTail, Pane, QuickAdd, StatusLine
-from tui.widgets.tables import LaneTable, TaskTable
+from tui.widgets.panes import EventTail, KeyBar, Pane, QuickAdd, StatusLine
+from tui.widgets.tables import KeyedTable, LaneTable, TaskTable
 
 # Old events shown at startup: enough to fill a zoomed pane; the tail keeps up to
 # max_event_lines as new ones arrive. Reading and drawing fewer makes the first paint sooner.
 INITIAL_TAIL = 300
+# How long the first frame may wait for the prefetched state before drawing without it.
+PREFETCH_WAIT = 0.5
 
 
 def _palette_provider():
@@ -80,6 +81,10 @@ class MainScreen(Screen):
 
     def compose(self):
         opts: AppOptions = self.app.options
+        # Textual sets the breakpoint class on the first Resize, which restyles every
+        # widget after the first layout; with the class already right it changes nothing.
+        for name in self._get_breakpoint_classes(self.app.size.width, self.HORIZONTAL_BREAKPOINTS):
+            self.add_class(name, update=False)
         yield StatusLine(id="status")
         with Container(id="panes"):
             with Pane("Tasks", id="tasks-pane"):
@@ -91,10 +96,11 @@ class MainScreen(Screen):
                 yield LaneTable(id="lanes")
             with Pane("Events", id="events-pane"):
                 yield EventTail(max_lines=opts.max_event_lines, tz=opts.tz, id="events")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.app.start()
+
 
 
 class WorklanesApp(App):
@@ -176,8 +182,13 @@ class WorklanesApp(App):
             for inp in self.screen.query("Input"):
                 inp.cursor_blink = False
         self.task_table.focus()
-        if self._prefetch.done() and self._prefetch.exception() is None:
-            # Usually ready by now: draw it before the first frame, not in a second one.
+        try:
+            # Nothing is on screen yet, so a short wait costs no responsiveness, and
+            # drawing the data in the first frame saves a layout pass per pane.
+            ready = self._prefetch.exception(timeout=PREFETCH_WAIT) is None
+        except TimeoutError:
+            ready = False
+        if ready:
             for msg in self._prefetch.result():
                 self._apply(msg)
             self._start_watching()
@@ -346,8 +357,8 @@ class WorklanesApp(App):
         self._pane("events").border_title = title
         self._mark_loaded("events")
 
-    @on(DataTable.RowHighlighted, "#tasks")
-    def _follow_task_lane(self, event: DataTable.RowHighlighted) -> None:
+    @on(KeyedTable.RowHighlighted, "#tasks")
+    def _follow_task_lane(self, event: KeyedTable.RowHighlighted) -> None:
         lane = self.task_table.lane_of_selected()
         if lane:
             self.lane_table.select_key(lane)

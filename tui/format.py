@@ -41,6 +41,20 @@ def clock_time(ts: Any, tz: _dt.tzinfo | None) -> str:
         return "--:--:--"
 
 
+# -- table cells -------------------------------------------------------------------------
+# A cell is a few (text, Rich style) pieces: cheaper to make than Text objects for every
+# row of a big board, and its width is the cell length of its text.
+Cell = tuple[tuple[str, str], ...]
+
+
+def cell(text: str, style: str = "") -> Cell:
+    return ((text, style),) if text else ()
+
+
+def cell_text(c: Cell) -> str:
+    return "".join(text for text, _ in c)
+
+
 # -- tasks ------------------------------------------------------------------------------
 
 def task_cells(task: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> tuple:
@@ -53,29 +67,26 @@ def task_cells(task: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> tuple:
             str(task.get("worktree") or ""), tuple(blockers), ready)
 
 
-def render_task(cells: tuple) -> list[Text | str]:
+def render_task(cells: tuple) -> list[Cell]:
     tid, status, subject, owner, lane, blockers, ready = cells
     mark = STATUS_MARK.get(status, "[?]")
     if ready:
-        mark_t = Text("[ ]", style="bold green")
-        subj = Text(subject, style="bold")
-        blocked = Text("ready", style="green")
+        mark_c, subj, blocked = cell("[ ]", "bold green"), cell(subject, "bold"), cell("ready", "green")
     else:
-        mark_t = Text(mark, style={"in_progress": "bold yellow", "completed": "dim"}.get(status, ""))
-        subj = Text(subject, style="dim" if status == "completed" else "")
-        blocked = Text(" ".join(f"#{b}" for b in blockers), style="bold red") if blockers else Text("")
-    return [Text(str(tid), style="dim"), mark_t, subj, Text(owner, style="cyan"),
-            Text(lane, style="magenta"), blocked]
+        mark_c = cell(mark, {"in_progress": "bold yellow", "completed": "dim"}.get(status, ""))
+        subj = cell(subject, "dim" if status == "completed" else "")
+        blocked = cell(" ".join(f"#{b}" for b in blockers), "bold red")
+    return [cell(str(tid), "dim"), mark_c, subj, cell(owner, "cyan"), cell(lane, "magenta"), blocked]
 
 
 def corrupt_cells(tid: int, reason: str) -> tuple:
     return (tid, "corrupt", reason, "", "", (), False)
 
 
-def render_corrupt(cells: tuple) -> list[Text | str]:
+def render_corrupt(cells: tuple) -> list[Cell]:
     tid, _, reason, *_ = cells
-    return [Text(str(tid), style="dim"), Text("!!", style="bold red"),
-            Text(f"corrupt file: {reason}", style="red"), Text(""), Text(""), Text("")]
+    return [cell(str(tid), "dim"), cell("!!", "bold red"), cell(f"corrupt file: {reason}", "red"),
+            (), (), ()]
 
 
 # -- lanes ------------------------------------------------------------------------------
@@ -94,22 +105,20 @@ def lane_cells(lane: dict[str, Any], status: Any, now: float) -> tuple:
             ) + ((status.error,) if status.error else ())
 
 
-def render_lane(cells: tuple) -> list[Text | str]:
+def render_lane(cells: tuple) -> list[Cell]:
     name, task, branch, state, dirty, ahead, behind, last, age, *error = cells
-    state_t = Text(state, style={"active": "green", "kept": "cyan", "missing": "bold red"}.get(state, ""))
+    state_c = cell(state, {"active": "green", "kept": "cyan", "missing": "bold red"}.get(state, ""))
     if dirty is None:
-        dirty_t, ab_t = Text("…", style="dim"), Text("…", style="dim")
+        dirty_c, ab_c = cell("…", "dim"), cell("…", "dim")
     else:
-        dirty_t = Text(str(dirty), style="bold yellow") if dirty else Text("·", style="dim")
-        ab_t = Text(f"↑{ahead} ↓{behind}", style="" if (ahead or behind) else "dim")
+        dirty_c = cell(str(dirty), "bold yellow") if dirty else cell("·", "dim")
+        ab_c = cell(f"↑{ahead} ↓{behind}", "" if (ahead or behind) else "dim")
     if error:
-        last_t = Text(error[0], style="red")
+        last_c = cell(error[0], "red")
     else:
-        last_t = Text(last)
-        if age:
-            last_t.append(f" ({age})", style="dim")
-    return [Text(name, style="bold"), Text(task, style="dim"), state_t, dirty_t, ab_t, last_t,
-            Text(branch, style="magenta")]
+        last_c = ((last, ""), (f" ({age})", "dim")) if age else cell(last)
+    return [cell(name, "bold"), cell(task, "dim"), state_c, dirty_c, ab_c, last_c,
+            cell(branch, "magenta")]
 
 
 # -- events -----------------------------------------------------------------------------

@@ -8,10 +8,11 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Log, Static
+from textual.widgets import Log, Static
 
 from tui import format as fmt
 from tui import keys
+from tui.widgets.panes import KeyBar
 
 MAX_DIFF_LINES = 20_000
 
@@ -43,7 +44,7 @@ class DiffScreen(Screen[None]):
         log.border_title = title
         log.write_lines(lines)
         yield log
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         log = self.query_one(TextLog)
@@ -68,7 +69,7 @@ class OutputScreen(Screen[None]):
         log.border_title = f"{self.lane} $ {self.command}"
         log.border_subtitle = "running… (esc cancels)"
         yield log
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(TextLog).focus()

@@ -1,4 +1,5 @@
-"""The frame around each pane, the status line, the event tail and the task quick-add."""
+"""The frame around each pane, the status line, the key bar, the event tail and the task
+quick-add."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from typing import Any
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.containers import Vertical
 from textual.message import Message
+from rich.style import Style
 from textual.reactive import reactive
 from textual.widgets import Input, Log, Static
 
@@ -70,6 +73,16 @@ class EventTail(Log):
         if keep:
             self.write_lines([fmt.event_line(e, self.tz) for e in keep])
 
+    def _update_size(self, updates: int, lines: list[str]) -> None:
+        # Log measures every write in a new thread worker whose answer lays the whole
+        # screen out again, one frame later (the first paint included). This pane never
+        # scrolls sideways (overflow-x: hidden), so a cheap upper bound, set now, will do.
+        # (A private hook of Log: textual is pinned in pyproject.toml.)
+        width = max(map(len, lines), default=0)
+        if width > self._width:
+            self._width = width
+            self.virtual_size = Size(width, self.line_count)
+
 
 class QuickAdd(Input):
     """``n`` on the board: type a subject, Enter creates the task, Esc gives up."""
@@ -86,3 +99,66 @@ class QuickAdd(Input):
         self.value = ""
         self.display = False
         self.post_message(self.Closed())
+
+
+class KeyBar(Static):
+    """The keys of the focused pane, on the bottom line; click one to press it.
+
+    One widget drawn with the first frame: Textual's Footer builds a widget per key,
+    and only after that frame, which costs a second layout of the whole screen."""
+
+    COMPONENT_CLASSES = {"key-bar--key", "key-bar--description"}
+
+    DEFAULT_CSS = """
+    KeyBar {
+        dock: bottom;
+        height: 1;
+        background: $footer-background;
+        color: $footer-foreground;
+        link-style: none;
+        link-style-hover: reverse;
+        & > .key-bar--key { color: $footer-key-foreground; text-style: bold; }
+        & > .key-bar--description { color: $footer-description-foreground; }
+    }
+    """
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, screen: Any) -> None:
+        self.refresh()
+
+    def action_press(self, key: str) -> None:
+        self.app.simulate_key(key)
+
+    def _key(self, text: Text, key: str, display: str, description: str, enabled: bool) -> None:
+        dim = Style(dim=not enabled)
+        click = Style.from_meta({"@click": f"press({key!r})"})
+        text.append(f" {display}", self.get_component_rich_style("key-bar--key") + dim + click)
+        text.append(f" {description} ",
+                    self.get_component_rich_style("key-bar--description") + dim + click)
+
+    def render(self) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        app = self.app
+        shown: set[str] = set()
+        active = self.screen.active_bindings
+        for key, (_, binding, enabled, _tooltip) in active.items():
+            if not binding.show or binding.action in shown or key == app.COMMAND_PALETTE_BINDING:
+                continue
+            shown.add(binding.action)
+            self._key(text, key, app.get_key_display(binding), binding.description, enabled)
+        palette = active.get(app.COMMAND_PALETTE_BINDING) if app.ENABLE_COMMAND_PALETTE else None
+        if palette is not None:
+            right = Text(end="")
+            self._key(right, palette.binding.key, app.get_key_display(palette.binding),
+                      palette.binding.description, palette.enabled)
+            room = self.size.width - right.cell_len
+            if text.cell_len > room:
+                text.truncate(max(0, room - 1), overflow="ellipsis")
+            text.pad_right(max(0, room - text.cell_len))
+            text.append_text(right)
+        return text

@@ -1,144 +1,324 @@
-"""The task board and the lane list: DataTables whose rows are keyed by id and updated
-in place, so a refresh never moves the cursor or the scroll position."""
+"""The task board and the lane list: tables whose rows are keyed by id and updated in
+place, so a refresh never moves the cursor or the scroll position.
+
+They are Line API widgets rather than DataTables: a row is a tuple of plain values,
+turned into a Strip only when it scrolls into view (and cached until it changes). A
+board of 1,000 tasks costs a dict update, not 6,000 cell widgets' worth of measuring,
+so the first paint does not wait for it and a live refresh redraws only what changed.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from rich.cells import cell_len
-from rich.text import Text
-from textual.widgets import DataTable
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.events import Click, Resize
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from tui import format as fmt
 from tui import keys
 
+Render = Callable[[tuple], list]
+Row = tuple[str, tuple, Render]
 
-class KeyedTable(DataTable):
-    """Rows are described by a tuple of plain values; only rows whose tuple changed are
-    redrawn, and only the cells that differ."""
 
-    COLUMNS: tuple[tuple[str, str], ...] = ()
+@dataclass(frozen=True)
+class Column:
+    label: str
+    key: str
+    # A flexible column gives way (cut with …) when the pane is too narrow for every
+    # column, down to this width; past that the table scrolls sideways.
+    flex_min: int = 0
 
-    # On the first fill of a big table, rows past the first screenful are added right
-    # after the first frame: the visible rows (and every count) are right at once, and
-    # 1,000 rows do not delay the first paint.
-    FIRST_FILL = 150
+    def narrowest(self, natural: int) -> int:
+        return min(natural, self.flex_min) if self.flex_min else natural
+
+GAP = 1         # blank cells between columns (and before the first one)
+
+
+def _width(cell: fmt.Cell) -> int:
+    # cell_len looks every character up in Unicode tables; most cells are plain ASCII,
+    # and measuring every row of a 1,000-task board is on the way to the first paint.
+    n = 0
+    for text, _ in cell:
+        n += len(text) if text.isascii() and text.isprintable() else cell_len(text)
+    return n
+
+
+class KeyedTable(ScrollView, can_focus=True):
+    """Rows are described by a tuple of plain values; a row whose tuple is unchanged is
+    not re-rendered. The header stays on the first line while the rows scroll."""
+
+    COLUMNS: tuple[Column, ...] = ()
+
+    COMPONENT_CLASSES = {"keyed-table--header", "keyed-table--cursor"}
+
+    DEFAULT_CSS = """
+    KeyedTable {
+        background: $surface;
+        & > .keyed-table--header { text-style: bold; color: $text-muted; }
+        & > .keyed-table--cursor { background: $block-cursor-blurred-background; }
+        &:focus > .keyed-table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
+    }
+    """
+
+    BINDINGS = [
+        Binding("up", "cursor(-1)", "Up", show=False, id="table.up"),
+        Binding("down", "cursor(1)", "Down", show=False, id="table.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="table.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="table.page_down"),
+        Binding("home", "edge(0)", "First row", show=False, id="table.first"),
+        Binding("end", "edge(1)", "Last row", show=False, id="table.last"),
+    ]
+
+    class RowHighlighted(Message):
+        """The cursor moved onto another row (or the row under it changed key)."""
+
+        def __init__(self, table: "KeyedTable", key: str | None) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+
+        @property
+        def control(self) -> "KeyedTable":
+            return self.table
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        super().__init__(**kwargs)
+        self._order: list[str] = []
+        self._index: dict[str, int] = {}
         self._cells: dict[str, tuple] = {}
-        self._deferred: list[tuple[str, tuple, Callable[[tuple], list]]] = []
+        self._pieces: dict[str, list[fmt.Cell]] = {}
+        self._widths: dict[str, tuple[int, ...]] = {}
+        self._natural: tuple[int, ...] = tuple(cell_len(c.label) for c in self.COLUMNS)
+        self._layout: tuple[int, ...] = self._natural   # widths in use, for the current size
+        self._layout_for: tuple = ()
+        self._strips: dict[str, Strip] = {}
+        self._strip_style: Style | None = None
+        self._cursor = 0
+        self._highlighted: str | None = None
+        self._styles: tuple[Style, Style, Style] | None = None
 
-    def on_mount(self) -> None:
-        for label, key in self.COLUMNS:
-            self.add_column(label, key=key)
+    # -- what callers use ------------------------------------------------------------------
+    @property
+    def row_count(self) -> int:
+        return len(self._order)
+
+    @property
+    def keys(self) -> list[str]:
+        return list(self._order)
+
+    @property
+    def cursor_row(self) -> int:
+        return self._cursor
 
     @property
     def selected_key(self) -> str | None:
-        if not self.row_count:
-            return None
-        try:
-            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        except Exception:  # the cursor sits past the end for a moment after a removal
-            return None
+        return self._order[self._cursor] if self._order else None
 
     def select_key(self, key: str) -> bool:
-        if key not in self._cells and any(k == key for k, _, _ in self._deferred):
-            self._add_deferred()
-        if key not in self._cells:
+        index = self._index.get(key)
+        if index is None:
             return False
-        self.move_cursor(row=self.get_row_index(key), animate=False, scroll=True)
+        self.move_cursor(index)
         return True
 
-    def sync(self, rows: Iterable[tuple[str, tuple, Callable[[tuple], list]]]) -> None:
-        rows = list(rows)
-        self._add_deferred()
-        if not self._cells and len(rows) > self.FIRST_FILL:
-            self._deferred = rows[self.FIRST_FILL:]
-            rows = rows[:self.FIRST_FILL]
-            # After the frame, and after whatever else waits for that frame.
-            self.call_after_refresh(self.call_later, self._add_deferred)
-        self._sync(rows)
+    def cells_of(self, key: str) -> tuple | None:
+        return self._cells.get(key)
 
-    def _add_deferred(self) -> None:
-        rows, self._deferred = self._deferred, []
-        for key, cells, render in rows:
-            if key not in self._cells:
-                self.add_row(*render(cells), key=key)
-                self._cells[key] = cells
-
-    def _sync(self, rows: list[tuple[str, tuple, Callable[[tuple], list]]]) -> None:
-        columns = [key for _, key in self.COLUMNS]
+    def sync(self, rows: Iterable[Row]) -> None:
+        """Show exactly these rows, in this order. The cursor stays on its row (by key)."""
         selected = self.selected_key
-        wanted: dict[str, tuple] = {}
-        added = False
-        for key, cells, render in rows:
-            wanted[key] = cells
-            old = self._cells.get(key)
-            if old is None:
-                self.add_row(*render(cells), key=key)
-                added = True
-            elif old != cells:
-                new_r, old_r = render(cells), render(old)
-                for col, new_v, old_v in zip(columns, new_r, old_r):
-                    if new_v != old_v:
-                        self.update_cell(key, col, new_v, update_width=True)
-            self._cells[key] = cells
-        gone = [k for k in self._cells if k not in wanted]
-        for key in gone:
-            del self._cells[key]
-            self.remove_row(key)
-        if added and list(self._cells) != list(wanted):
-            self._restore_order(list(wanted))
-        elif gone and selected in self._cells:
-            # Removing a row above the cursor would move it onto a neighbour.
-            self.select_key(selected)
-        # Column widths are recomputed on Idle, which update_cell alone never triggers.
-        self.check_idle()
-
-    def _update_dimensions(self, new_rows: Any) -> None:
-        # Every cell here is a one-line Text, whose width is the cell length of its
-        # plain text. DataTable's generic measure goes through a Rich console per cell:
-        # on a 1,000-task board that alone was the biggest cost of the first paint.
-        plain_rows = []
-        for row_key in new_rows:
-            data = self._data.get(row_key)
-            if data is None or self.rows[row_key].label is not None:
-                plain_rows.append(row_key)
-                continue
-            for column in self.ordered_columns:
-                cell = data.get(column.key)
-                if isinstance(cell, Text) and "\n" not in cell.plain:
-                    column.content_width = max(column.content_width, cell_len(cell.plain))
-                else:
-                    plain_rows.append(row_key)
+        old_order = self._order
+        cells, pieces, widths = self._cells, self._pieces, self._widths
+        order: list[str] = []
+        changed = False
+        for key, row_cells, render in rows:
+            order.append(key)
+            if cells.get(key) != row_cells or key not in pieces:
+                rendered = render(row_cells)
+                cells[key] = row_cells
+                pieces[key] = rendered
+                widths[key] = tuple([_width(c) for c in rendered])
+                self._strips.pop(key, None)
+                changed = True
+        if len(order) != len(cells):
+            wanted = set(order)
+            for key in [k for k in cells if k not in wanted]:
+                for store in (cells, pieces, widths, self._strips):
+                    store.pop(key, None)
+            changed = True
+        if order != self._order:
+            self._order = order
+            self._index = {k: i for i, k in enumerate(order)}
+            changed = True
+        if not changed:
+            return
+        natural = [cell_len(c.label) for c in self.COLUMNS]
+        for row_widths in widths.values():
+            for i, w in enumerate(row_widths):
+                if w > natural[i]:
+                    natural[i] = w
+        if tuple(natural) != self._natural:
+            self._natural = tuple(natural)
+            self._layout_for = ()
+        # The narrowest the table can be drawn (flexible columns at their minimum): wider
+        # panes need no horizontal scrolling, so this does not depend on the pane's size
+        # and a first layout is never followed by a second one.
+        self.virtual_size = Size(sum(c.narrowest(w) for w, c in zip(natural, self.COLUMNS))
+                                 + GAP * len(natural), len(order) + 1)
+        if selected is not None:
+            # The selected row, or if it went away its nearest neighbour that is left
+            # (the one below first, as when a line is deleted in an editor).
+            before = old_order[self._cursor::-1] if self._cursor < len(old_order) else []
+            for key in [selected, *old_order[self._cursor + 1:], *before]:
+                if key in self._index:
+                    self._cursor = self._index[key]
                     break
-        super()._update_dimensions(plain_rows)
-
-    def _update_column_widths(self, updated_cells: Any) -> None:
-        # DataTable widens columns on Idle but keys its render caches on _update_count
-        # only, so a frame painted between update_cell and Idle (likely under load)
-        # would keep the old widths. Bump the count once the widths are known.
-        super()._update_column_widths(updated_cells)
-        self._update_count += 1
+        self._cursor = max(0, min(self._cursor, len(order) - 1))
         self.refresh()
+        self._cursor_moved(scroll=False)
 
-    def _restore_order(self, order: list[str]) -> None:
-        """A row that appears between existing ones (a task file restored from a backup)
-        is added at the bottom; move it where it belongs, keeping the selected row. The
-        first column shows the row key, so it can rank the rows."""
-        selected = self.selected_key
-        rank = {k: i for i, k in enumerate(order)}
-        self.sort(self.COLUMNS[0][1], key=lambda v: rank.get(getattr(v, "plain", str(v)), len(rank)))
-        self._cells = {k: self._cells[k] for k in order}
-        if selected:
-            self.select_key(selected)
+    def move_cursor(self, index: int, scroll: bool = True) -> None:
+        if not self._order:
+            return
+        index = max(0, min(index, len(self._order) - 1))
+        if index != self._cursor:
+            self._cursor = index
+            self.refresh()
+        self._cursor_moved(scroll)
+
+    # -- keys and mouse ----------------------------------------------------------------------
+    def action_cursor(self, step: int) -> None:
+        self.move_cursor(self._cursor + step)
+
+    def action_page(self, direction: int) -> None:
+        self.move_cursor(self._cursor + direction * max(1, self._visible_rows() - 1))
+
+    def action_edge(self, end: int) -> None:
+        self.move_cursor(len(self._order) - 1 if end else 0)
+
+    def on_click(self, event: Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < 1:
+            return
+        row = int(self.scroll_y) + offset.y - 1
+        if row < len(self._order):
+            self.move_cursor(row)
+
+    def on_resize(self, event: Resize) -> None:
+        self._scroll_to_cursor()
+
+    # -- drawing -------------------------------------------------------------------------------
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
+
+    def _visible_rows(self) -> int:
+        return max(0, self.scrollable_content_region.height - 1)
+
+    def _cursor_moved(self, scroll: bool) -> None:
+        if scroll:
+            self._scroll_to_cursor()
+        key = self.selected_key
+        if key != self._highlighted:
+            self._highlighted = key
+            self.post_message(self.RowHighlighted(self, key))
+
+    def _scroll_to_cursor(self) -> None:
+        visible = self._visible_rows()
+        if not visible or not self._order:
+            return
+        top = int(self.scroll_y)
+        if self._cursor < top:
+            self.scroll_to(y=self._cursor, animate=False)
+        elif self._cursor >= top + visible:
+            self.scroll_to(y=self._cursor - visible + 1, animate=False)
+
+    def _column_widths(self, width: int) -> tuple[int, ...]:
+        """Natural widths, except that flexible columns give up what the others need to
+        fit in ``width`` (down to their ``flex_min``)."""
+        if (width, self._natural) != self._layout_for:
+            layout = list(self._natural)
+            need = sum(layout) + GAP * len(layout)
+            for i, col in enumerate(self.COLUMNS):
+                if col.flex_min and need > width:
+                    give = min(need - width, layout[i] - col.narrowest(layout[i]))
+                    layout[i] -= give
+                    need -= give
+            if tuple(layout) != self._layout:
+                self._layout = tuple(layout)
+                self._strips.clear()
+            self._layout_for = (width, self._natural)
+        return self._layout
+
+    def _line_styles(self) -> tuple[Style, Style, Style]:
+        if self._styles is None:
+            base = self.rich_style
+            self._styles = (base, base + self._partial_style("keyed-table--header"),
+                            self._partial_style("keyed-table--cursor"))
+        return self._styles
+
+    def _partial_style(self, name: str) -> Style:
+        # Only what the component sets: the cells keep their own colours under a
+        # cursor that just changes the background.
+        styles = self.get_component_styles(name)
+        background = self.background_colors[1] + styles.background
+        style = Style(bgcolor=background.rich_color if styles.has_rule("background") else None,
+                      color=styles.color.rich_color if styles.has_rule("color") else None)
+        return style + styles.text_style if styles.has_rule("text_style") else style
+
+    def _row_strip(self, row: list[fmt.Cell], base: Style) -> Strip:
+        get_style = self.app.console.get_style
+        segments: list[Segment] = []
+        for pieces, width in zip(row, self._layout):
+            segments.append(Segment(" " * GAP))
+            line = Strip([Segment(text, get_style(style) if style else None)
+                          for text, style in pieces])
+            if line.cell_length > width:
+                line = line.crop(0, width - 1) + Strip([Segment("…")])
+            segments.extend(line.extend_cell_length(width))
+        return Strip(segments).apply_style(base)
+
+    def render_line(self, y: int) -> Strip:
+        base, header, cursor = self._line_styles()
+        if base != self._strip_style:
+            self._strips.clear()
+            self._strip_style = base
+        width = self.scrollable_content_region.width
+        self._column_widths(width)
+        scroll_x, scroll_y = self.scroll_offset
+        if y == 0:
+            strip = self._row_strip([fmt.cell(c.label) for c in self.COLUMNS], header)
+            return strip.crop_extend(scroll_x, scroll_x + width, header)
+        row = scroll_y + y - 1
+        if row >= len(self._order):
+            return Strip.blank(width, base)
+        key = self._order[row]
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._strips[key] = self._row_strip(self._pieces[key], base)
+        strip = strip.crop_extend(scroll_x, scroll_x + width, base)
+        if row == self._cursor:
+            strip = Strip(Segment.apply_style(strip, post_style=cursor), strip.cell_length)
+        return strip
 
 
 class TaskTable(KeyedTable):
     BINDINGS = keys.bindings("tasks")
-    COLUMNS = (("ID", "id"), ("", "mark"), ("Subject", "subject"), ("Owner", "owner"),
-               ("Lane", "lane"), ("Blocked by", "blocked"))
+    COLUMNS = (Column("ID", "id"), Column("", "mark"), Column("Subject", "subject", flex_min=20),
+               Column("Owner", "owner"), Column("Lane", "lane"), Column("Blocked by", "blocked"))
 
     def show(self, tasks: list[dict[str, Any]], errors: list[Any]) -> tuple[int, int]:
         """Draw the board; returns (tasks, ready)."""
@@ -172,13 +352,10 @@ class TaskTable(KeyedTable):
 class LaneTable(KeyedTable):
     BINDINGS = keys.bindings("lanes")
     # The branch comes last: it is nearly always wt/<lane>, the rest is news.
-    COLUMNS = (("Lane", "name"), ("Task", "task"), ("Status", "status"), ("Dirty", "dirty"),
-               ("↑↓", "ab"), ("Last commit", "last"), ("Branch", "branch"))
+    COLUMNS = (Column("Lane", "name"), Column("Task", "task"), Column("Status", "status"),
+               Column("Dirty", "dirty"), Column("↑↓", "ab"),
+               Column("Last commit", "last", flex_min=12), Column("Branch", "branch"))
 
     def show(self, lanes: list[dict[str, Any]], statuses: dict[str, Any], now: float) -> None:
         self.sync((lane["name"], fmt.lane_cells(lane, statuses.get(lane["name"]), now),
                    fmt.render_lane) for lane in lanes)
-
-    def cells_of(self, name: str) -> tuple | None:
-        return self._cells.get(name)
-
