@@ -12,7 +12,7 @@ import pytest
 from core.errors import (ConflictError, CorruptFileError, DirtyLaneError, GitError,
                          InvalidInputError, NotARepoError, NotFoundError)
 from core.workspace import Workspace
-from tests.conftest import git, make_repo
+from tests.conftest import git
 
 
 def names(ws, n=50):

@@ -8,7 +8,6 @@ board commands start in a fraction of the app's start-up time.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
