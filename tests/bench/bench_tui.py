@@ -110,11 +110,24 @@ Bare().run(headless=True, size=(120, 36))
 """
 
 
+def child_env(pycache: Path) -> dict[str, str]:
+    """Both apps run from compiled bytecode, as an installed package does (pip compiles
+    it; an editable checkout compiles on first import). A private cache directory keeps
+    that true even where PYTHONDONTWRITEBYTECODE is set, and writes nothing into the
+    checkout; the warm-up runs fill it for worklanes and Textual alike."""
+    env = {**os.environ, "ANTHROPIC_API_KEY": "", "PYTHONPYCACHEPREFIX": str(pycache)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+CHILD_ENV: dict[str, str] = {}
+
+
 def spawn(code: str, *args: str) -> tuple[float, int, int]:
     t0 = time.time()
     out = subprocess.run([sys.executable, "-c", code, repr(t0), *args], cwd=ROOT,
                          capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "ANTHROPIC_API_KEY": ""})
+                         env=CHILD_ENV or {**os.environ, "ANTHROPIC_API_KEY": ""})
     if out.returncode != 0 or not out.stdout.strip():
         raise SystemExit(f"child failed:\n{out.stderr[-2000:]}")
     elapsed, anthropic, rows = out.stdout.split()[:3]
@@ -123,9 +136,10 @@ def spawn(code: str, *args: str) -> tuple[float, int, int]:
 
 def bench_startup(root: Path, empty: Path, runs: int) -> dict:
     ours, bare, layout, leaked, rows = [], [], [], 0, 0
-    spawn(CHILD_BARE)  # warm the OS caches for all three
-    spawn(CHILD_OURS, str(root))
-    spawn(CHILD_OURS, str(empty))
+    for _ in range(2):  # fill the bytecode cache, warm the OS caches for all three
+        spawn(CHILD_BARE)
+        spawn(CHILD_OURS, str(root))
+        spawn(CHILD_OURS, str(empty))
     for _ in range(runs):
         bare.append(spawn(CHILD_BARE)[0])
         layout.append(spawn(CHILD_OURS, str(empty))[0])
@@ -263,6 +277,7 @@ def main() -> None:
               f"({(root / '.worktrees' / 'events.jsonl').stat().st_size / 1e6:.0f} MB) "
               f"in {time.perf_counter() - t:.1f}s\n")
         empty = make_big_repo(base / "empty", 0, 0, 0)
+        CHILD_ENV.update(child_env(base / "pycache"))
         start = bench_startup(root, empty, args.runs)
         live = asyncio.run(bench_live(root, args.singles))
         floor_lat = floor_watch_latency(base, args.singles)
@@ -277,7 +292,7 @@ def main() -> None:
          f"{start['ours'] / start['bare']:.2f}x (target <= 1.5x)"),
         ("  the same app on an empty repository", f"{start['layout'] * 1000:.0f} ms",
          f"{start['bare'] * 1000:.0f} ms (bare Textual app)", f"{start['layout'] / start['bare']:.2f}x"),
-        ("  board rows drawn / anthropic imported before paint", f"{start['rows']}",
+        ("  tasks on the board / anthropic imported before paint", f"{start['rows']}",
          "", "ok" if not start["anthropic_before_paint"] else "LEAKED"),
         ("append-to-screen latency p50", f"{pct(lat, 50):.0f} ms",
          f"{pct(floor_lat, 50):.0f} ms (watchfiles alone)", f"+{pct(lat, 50) - pct(floor_lat, 50):.0f} ms"),
