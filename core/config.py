@@ -12,7 +12,6 @@ each new lane: gitignored things a lane needs, such as ``.env``.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +35,8 @@ def load_lane_config(root: Path) -> LaneConfig:
         raw = path.read_bytes()
     except FileNotFoundError:
         return LaneConfig()
+    import tomllib  # here: most repositories have no config file, and the app's start pays
+
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

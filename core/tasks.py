@@ -32,7 +32,9 @@ class BoardListing:
     errors: list[CorruptFileError] = field(default_factory=list)
 
 
-def _task_file_id(name: str) -> int | None:
+def task_file_id(path: str | os.PathLike) -> int | None:
+    """The id in a task file's name (``task_<id>.json``), or None for any other file."""
+    name = os.path.basename(path)
     if not (name.startswith("task_") and name.endswith(".json")):
         return None
     stem = name[5:-5]
@@ -96,7 +98,7 @@ class TaskBoard:
             names = os.listdir(self.dir)
         except FileNotFoundError:
             return out
-        ids = sorted(i for i in map(_task_file_id, names) if i is not None)
+        ids = sorted(i for i in map(task_file_id, names) if i is not None)
         folder = str(self.dir)
         for tid in ids:
             try:
@@ -120,7 +122,7 @@ class TaskBoard:
         atomic_write_json(self.path(task["id"]), task)
 
     def _max_id(self) -> int:
-        ids = [i for i in map(_task_file_id, os.listdir(self.dir)) if i is not None]
+        ids = [i for i in map(task_file_id, os.listdir(self.dir)) if i is not None]
         return max(ids, default=0)
 
     def create(self, subject: str, description: str = "", owner: str = "",

@@ -321,7 +321,7 @@ async def test_q_quits(repo):
 async def test_keys_can_be_remapped_by_binding_id(repo):
     async with running(repo, keymap={"task.new": "a", "app.quit": "ctrl+x"}) as (pilot, app):
         await pilot.press("n")
-        assert not app.screen.query_one(QuickAdd).display
+        assert not any(q.display for q in app.screen.query(QuickAdd))
         await pilot.press("a")
         assert app.screen.query_one(QuickAdd).display
         await pilot.press("escape", "question_mark")
@@ -352,8 +352,9 @@ async def test_command_palette_runs_actions(demo):
 async def test_mouse_selects_rows_and_focuses_panes(demo):
     async with running(demo) as (pilot, app):
         await wait_for(pilot, lambda: app.lane_table.row_count == 2)
-        # The lanes table header is row 0, auth-refactor is row 1, ui-login row 2.
-        await pilot.click("#lanes", offset=(3, 2))
+        # The pane's top border is line 0, the header line 1, auth-refactor line 2,
+        # ui-login line 3.
+        await pilot.click("#lanes", offset=(3, 3))
         await pilot.pause()
         assert app._current_pane() == "lanes"
         assert app.lane_table.selected_key == "ui-login"

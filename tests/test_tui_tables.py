@@ -16,10 +16,12 @@ class Table(KeyedTable):
     COLUMNS = (Column("ID", "id"), Column("Name", "name", flex_min=8), Column("Tag", "tag"))
 
 
+def render(c: tuple) -> list:
+    return [fmt.cell(str(c[0])), fmt.cell(c[1], "bold"), fmt.cell(c[2], "cyan")]
+
+
 def rows(n: int, prefix: str = "name") -> list:
-    return [(str(i), (i, f"{prefix} {i}", "t"),
-             lambda c: [fmt.cell(str(c[0])), fmt.cell(c[1], "bold"), fmt.cell(c[2], "cyan")])
-            for i in range(1, n + 1)]
+    return [fmt.row(str(i), (i, f"{prefix} {i}", "t"), render) for i in range(1, n + 1)]
 
 
 class Host(App):
@@ -93,7 +95,7 @@ async def test_rows_update_in_place_and_the_cursor_follows_its_key():
         table.select_key("3")
         await pilot.pause()
         new = rows(5)
-        new[2] = ("3", (3, "renamed", "t"), new[2][2])
+        new[2] = fmt.row("3", (3, "renamed", "t"), render)
         table.sync([new[4]] + new[:4])                 # 5 moves to the top
         await pilot.pause()
         assert table.keys == ["5", "1", "2", "3", "4"]
@@ -107,8 +109,7 @@ async def test_rows_update_in_place_and_the_cursor_follows_its_key():
 
 
 async def test_a_narrow_table_cuts_the_flexible_column_then_scrolls_sideways():
-    long = [("1", (1, "a rather long name that does not fit", "tag"),
-             lambda c: [fmt.cell(str(c[0])), fmt.cell(c[1]), fmt.cell(c[2])])]
+    long = [fmt.row("1", (1, "a rather long name that does not fit", "tag"), render)]
     app = Host(width_css="24")
     async with app.run_test(size=(60, 8)) as pilot:
         table = app.query_one(Table)

@@ -14,37 +14,37 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from textual import on, work
 from textual.app import App
-from textual.containers import Container
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from core.errors import NotFoundError, WorklanesError
 from core.lanes import slugify, validate_name
 from core.tasks import STATUSES
 from core.workspace import Workspace
+from tui import format as fmt
 from tui import keys
 from tui.messages import (ActionDone, ActionFailed, AgentEvent, AgentReady, AgentTurnEnded,
                           AgentUnavailable, AppMessage, ApprovalNeeded, CommandFinished, DiffLoaded,
                           EventsAppended, LanesLoaded, LaneStatusesLoaded, ReconcileDone,
                           TasksLoaded)
-from tui.state import BoardCache, LaneReader, current_branch
+from tui.state import (INITIAL_TAIL, BoardCache, LaneReader, current_branch,
+                       read_first_state, task_file_count)
 from tui.watch import Changes, Watcher
 from tui.widgets.chat import ChatInput, ChatPane
-from tui.widgets.panes import EventTail, KeyBar, Pane, QuickAdd, StatusLine
+from tui.widgets.panes import EventTail, KeyBar, Pane, QuickAdd, StatusLine, pane
 from tui.widgets.tables import KeyedTable, LaneTable, TaskTable
 
-# Old events shown at startup: enough to fill a zoomed pane; the tail keeps up to
-# max_event_lines as new ones arrive. Reading and drawing fewer makes the first paint sooner.
-INITIAL_TAIL = 300
-# How long the first frame may wait for the prefetched state before drawing without it.
-PREFETCH_WAIT = 0.5
+# Up to this many task files, the state is read on the UI thread before the first frame
+# (about 25 ms for 1,000): a reader thread running beside Textual's start-up fights it for
+# the GIL and costs more than it saves. Bigger boards load in a worker after a first frame.
+FIRST_READ_INLINE_MAX = 3000
 
 
 def _palette_provider():
@@ -53,6 +53,8 @@ def _palette_provider():
     return WorklanesCommands
 
 
+# Each pane's bordered widget, and the widget that takes the focus in it.
+PANES = {"tasks": "#tasks-pane", "lanes": "#lanes", "events": "#events", "chat": "#chat"}
 PANE_WIDGETS = {"tasks": "#tasks", "lanes": "#lanes", "events": "#events", "chat": "#chat"}
 
 
@@ -86,16 +88,13 @@ class MainScreen(Screen):
         for name in self._get_breakpoint_classes(self.app.size.width, self.HORIZONTAL_BREAKPOINTS):
             self.add_class(name, update=False)
         yield StatusLine(id="status")
-        with Container(id="panes"):
-            with Pane("Tasks", id="tasks-pane"):
-                yield TaskTable(id="tasks")
-                yield QuickAdd(id="quick-add")
-            with Pane("Agent", id="chat-pane"):
-                yield ChatPane(id="chat")
-            with Pane("Lanes", id="lanes-pane"):
-                yield LaneTable(id="lanes")
-            with Pane("Events", id="events-pane"):
-                yield EventTail(max_lines=opts.max_event_lines, tz=opts.tz, id="events")
+        # A pane is the bordered widget itself; only the board needs a frame around two
+        # widgets (the table and, on n, the quick-add). Fewer widgets, sooner first frame.
+        with Pane("Tasks", id="tasks-pane"):
+            yield TaskTable(id="tasks")
+        yield pane(ChatPane(cursor_blink=opts.cursor_blink, id="chat"), "Agent")
+        yield pane(LaneTable(id="lanes"), "Lanes")
+        yield pane(EventTail(max_lines=opts.max_event_lines, tz=opts.tz, id="events"), "Events")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -121,6 +120,7 @@ class WorklanesApp(App):
         self.keymap: dict[str, str] = {}
         self.watcher: Watcher | None = None
         self.first_full_paint: float | None = None   # perf_counter() of the first full frame
+        # Placed before the first read of the log's tail, so nothing falls in between.
         self._follower = ws.events.follower(from_end=True)
         self._follow_lock = threading.Lock()
         self._loaded: set[str] = set()
@@ -131,17 +131,9 @@ class WorklanesApp(App):
         self._pending_lane: str | None = None
         self._run_cancel: threading.Event | None = None
         self._last_command = ""
-        self._prefetch: Future = Future()
-        threading.Thread(target=self._run_prefetch, name="worklanes-prefetch", daemon=True).start()
         from tui.agent_host import AgentHost
         self.agent_host = AgentHost(ws, self.post_message, self.options.model,
                                     self.options.base_url, self.options.policy)
-
-    def _run_prefetch(self) -> None:
-        try:
-            self._prefetch.set_result(self._read_state())
-        except BaseException as exc:  # surfaces in _initial_load, through the worker handler
-            self._prefetch.set_exception(exc)
 
     def get_default_screen(self) -> Screen:
         return MainScreen()
@@ -167,8 +159,8 @@ class WorklanesApp(App):
     def status_line(self) -> StatusLine:
         return self.screen_stack[0].query_one("#status", StatusLine)
 
-    def _pane(self, name: str) -> Pane:
-        return self.screen_stack[0].query_one(f"#{name}-pane", Pane)
+    def _pane(self, name: str) -> Widget:
+        return self.screen_stack[0].query_one(PANES[name])
 
     # -- startup -----------------------------------------------------------------------
     def start(self) -> None:
@@ -178,36 +170,39 @@ class WorklanesApp(App):
         if self.keymap:
             self.set_keymap(self.keymap)
         self.status_line.repo = self.ws.root.name
-        if not self.options.cursor_blink:
-            for inp in self.screen.query("Input"):
-                inp.cursor_blink = False
+        # Textual hides its (empty) toast rack a moment after the first frame, by setting
+        # an inline style that lays the whole screen out again. Hidden now, it is merged
+        # into the first layout.
+        for rack in self.screen.query("#textual-toastrack"):
+            rack.display = False
         self.task_table.focus()
-        try:
-            # Nothing is on screen yet, so a short wait costs no responsiveness, and
-            # drawing the data in the first frame saves a layout pass per pane.
-            ready = self._prefetch.exception(timeout=PREFETCH_WAIT) is None
-        except TimeoutError:
-            ready = False
-        if ready:
-            for msg in self._prefetch.result():
+        first: list[AppMessage] = []
+        if task_file_count(self.ws) <= FIRST_READ_INLINE_MAX:
+            # Nothing is on screen yet, so this costs no responsiveness, and the data
+            # is in the first layout instead of forcing a second one per pane.
+            try:
+                first = self._first_messages()
+            except Exception:
+                pass  # read again in the worker, whose failure is reported like any other
+        if first:
+            for msg in first:
                 self._apply(msg)
-            self._start_watching()
         else:
             self._initial_load()
         if self.options.status_interval:
             self.set_interval(self.options.status_interval, self._periodic)
 
-    def _read_state(self) -> list[AppMessage]:
-        """Everything the first full paint needs. Started from __init__, so the reading
-        overlaps Textual's own start-up instead of following it. The follower was placed
-        (at the end of the log) before the tail is read: an event written in between can
-        show up twice but is never lost."""
-        tail = self.ws.events.tail(min(INITIAL_TAIL, self.options.max_event_lines))
-        return [EventsAppended(tail, initial=True), self._lanes_message(),
-                self._tasks_message(self.board.load_all())]
+    def _first_messages(self) -> list[AppMessage]:
+        """The state the first frame shows, as the messages a live change would bring."""
+        first = read_first_state(self.ws, self.board, self.lane_reader,
+                                 min(INITIAL_TAIL, self.options.max_event_lines))
+        snap = first.board
+        return [EventsAppended(first.tail, initial=True), LanesLoaded(*first.lanes),
+                TasksLoaded(snap.tasks, snap.errors, snap.gen, first.rows, first.ready)]
 
     def _tasks_message(self, snap: Any) -> TasksLoaded:
-        return TasksLoaded(snap.tasks, snap.errors, snap.gen)
+        rows, ready = fmt.board_rows(snap.tasks, snap.errors)
+        return TasksLoaded(snap.tasks, snap.errors, snap.gen, rows, ready)
 
     def _lanes_message(self) -> LanesLoaded:
         return LanesLoaded(*self.lane_reader.read())
@@ -226,9 +221,8 @@ class WorklanesApp(App):
 
     @work(thread=True, exit_on_error=False, group="load", description="loading the board")
     def _initial_load(self) -> None:
-        for msg in self._prefetch.result():
+        for msg in self._first_messages():
             self.post_message(msg)
-        self._start_watching()
 
     def _start_watching(self) -> None:
         if self.options.watch:
@@ -245,7 +239,14 @@ class WorklanesApp(App):
 
     def _first_paint_done(self) -> None:
         self.first_full_paint = time.perf_counter()
+        # Started now, not before the frame: importing watchfiles on a thread beside the
+        # first layout fights it for the GIL. What changed in between is caught up by a
+        # full re-read (rows that did not change are not redrawn).
+        self._start_watching()
+        if self.options.watch:
+            self._resync()
         self.request_status_refresh()
+        self.chat.input  # noqa: B018 - mounts it, disabled until the agent is ready
         if self.options.agent:
             self._load_agent()
         else:
@@ -300,8 +301,8 @@ class WorklanesApp(App):
         if self._stale("tasks", msg.gen):
             return
         self.tasks_by_id = {t["id"]: t for t in msg.tasks}
-        total, ready = self.task_table.show(msg.tasks, msg.errors)
-        title = f"Tasks {total} · {ready} ready"
+        self.task_table.sync(msg.rows)
+        title = f"Tasks {len(msg.tasks)} · {msg.ready} ready"
         if msg.errors:
             title += f" · {len(msg.errors)} corrupt"
         self._pane("tasks").border_title = title
@@ -445,9 +446,21 @@ class WorklanesApp(App):
         return lane
 
     # -- task actions --------------------------------------------------------------------
+    @property
+    def quick_add(self) -> QuickAdd:
+        """Mounted when first needed: a hidden Input would cost the first paint."""
+        pane = self._pane("tasks")
+        found = pane.query(QuickAdd)
+        if found:
+            return found.first()
+        quick = QuickAdd(id="quick-add")
+        quick.cursor_blink = self.options.cursor_blink
+        pane.mount(quick)
+        return quick
+
     def action_task_new(self) -> None:
         self.action_focus_pane_named("tasks")
-        quick = self.screen_stack[0].query_one(QuickAdd)
+        quick = self.quick_add
         quick.display = True
         self._focus_now(quick)
 
@@ -455,7 +468,7 @@ class WorklanesApp(App):
     def _quick_add(self, event: QuickAdd.Submitted) -> None:
         event.stop()
         subject = event.value.strip()
-        quick = self.screen_stack[0].query_one(QuickAdd)
+        quick = self.quick_add
         quick.value = ""
         quick.display = False
         self._focus_now(self.task_table)
@@ -714,8 +727,8 @@ class WorklanesApp(App):
     def _current_pane(self) -> str | None:
         node = self.focused
         while node is not None:
-            if isinstance(node, Pane):
-                return (node.id or "").removesuffix("-pane")
+            if node.has_class("pane"):
+                return next((name for name, sel in PANES.items() if sel == f"#{node.id}"), None)
             node = node.parent
         return None
 

@@ -4,12 +4,13 @@ clock and a time zone, so snapshots stay stable), shared by the panes and tests.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import Any, Callable
 
+from rich.cells import cell_len
 from rich.highlighter import Highlighter
 from rich.text import Text
 
-from core.tasks import STATUS_MARK, is_ready, open_blockers
+from core.tasks import STATUS_MARK, is_ready, open_blockers, task_file_id
 
 EVENT_NAME_WIDTH = 22  # the longest core event names (worktree.remove.failed)
 SUBJECT_WIDTH = 60      # longer subjects are cut, so one task cannot widen the board
@@ -53,6 +54,42 @@ def cell(text: str, style: str = "") -> Cell:
 
 def cell_text(c: Cell) -> str:
     return "".join(text for text, _ in c)
+
+
+def cell_width(c: Cell) -> int:
+    # cell_len looks every character up in Unicode tables; most cells are plain ASCII,
+    # and every row of a 1,000-task board is measured on the way to the first paint.
+    n = 0
+    for text, _ in c:
+        n += len(text) if text.isascii() and text.isprintable() else cell_len(text)
+    return n
+
+
+# A table row ready to store: key, the plain values it was made from (compared to skip
+# unchanged rows), its cells, and their widths. Made off the UI thread.
+Row = tuple[str, tuple, list[Cell], tuple[int, ...]]
+
+
+def row(key: str, values: tuple, render: Callable[[tuple], list[Cell]]) -> Row:
+    cells = render(values)
+    return key, values, cells, tuple([cell_width(c) for c in cells])
+
+
+def board_rows(tasks: list[dict[str, Any]], errors: list[Any]) -> tuple[list[Row], int]:
+    """The task board's rows in id order (corrupt files among them), and how many
+    tasks are ready."""
+    by_id = {t["id"]: t for t in tasks}
+    keyed: list[tuple[int, Row]] = []
+    ready = 0
+    for task in tasks:
+        values = task_cells(task, by_id)
+        ready += values[-1]
+        keyed.append((task["id"], row(str(task["id"]), values, render_task)))
+    for err in errors:
+        tid = task_file_id(err.path) or 0
+        keyed.append((tid, row(str(tid), corrupt_cells(tid, err.reason), render_corrupt)))
+    keyed.sort(key=lambda kr: kr[0])
+    return [r for _, r in keyed], ready
 
 
 # -- tasks ------------------------------------------------------------------------------

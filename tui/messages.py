@@ -21,11 +21,14 @@ class AppMessage(Message):
 class TasksLoaded(AppMessage):
     """The whole board as it is now (tasks by id, plus files that failed to parse)."""
 
-    def __init__(self, tasks: list[dict[str, Any]], errors: list[Any], gen: int = 0) -> None:
+    def __init__(self, tasks: list[dict[str, Any]], errors: list[Any], gen: int = 0,
+                 rows: list[Any] | None = None, ready: int = 0) -> None:
         super().__init__()
         self.tasks = tasks
         self.errors = errors
         self.gen = gen
+        self.rows = rows or []   # the board's table rows, made by the thread that read it
+        self.ready = ready
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, TasksLoaded)

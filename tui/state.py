@@ -4,21 +4,16 @@ thread and post the results."""
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Iterable
 
 from core.errors import CorruptFileError, NotFoundError, WorklanesError
 from core.git import head_of
+from core.tasks import task_file_id
 from core.workspace import Workspace
-
-
-def task_id_of(path: Path) -> int | None:
-    name = Path(path).name
-    if name.startswith("task_") and name.endswith(".json") and name[5:-5].isdigit():
-        return int(name[5:-5])
-    return None
+from tui.format import Row, board_rows
 
 
 @dataclass
@@ -45,7 +40,7 @@ class BoardCache:
             self._tasks = {t["id"]: t for t in listing.tasks}
             self._errors = {}
             for err in listing.errors:
-                tid = task_id_of(err.path)
+                tid = task_file_id(err.path)
                 if tid is not None:
                     self._errors[tid] = err
             return self._snapshot()
@@ -88,6 +83,39 @@ class LaneReader:
                 return self.ws.lanes.list(include_removed=False), "", self._gen
             except WorklanesError as exc:
                 return [], str(exc), self._gen
+
+
+# Old events shown at startup: enough to fill a zoomed pane; the tail keeps more as new
+# ones arrive. Reading and drawing fewer makes the first paint sooner.
+INITIAL_TAIL = 300
+
+
+@dataclass
+class FirstState:
+    tail: list[dict[str, Any]]
+    lanes: tuple[list[dict[str, Any]], str, int]   # LaneReader.read()
+    board: BoardSnapshot
+    rows: list[Row]                                # the board's table rows
+    ready: int
+
+
+def read_first_state(ws: Workspace, board: BoardCache, lanes: LaneReader,
+                     tail_lines: int) -> FirstState:
+    """Everything the first frame shows. Callers have placed their event follower at
+    the end of the log already: an event written in between can show up twice, but is
+    never lost."""
+    tail = ws.events.tail(tail_lines)
+    lane_index = lanes.read()
+    snap = board.load_all()
+    rows, ready = board_rows(snap.tasks, snap.errors)
+    return FirstState(tail, lane_index, snap, rows, ready)
+
+
+def task_file_count(ws: Workspace) -> int:
+    try:
+        return sum(1 for name in os.listdir(ws.tasks_dir) if task_file_id(name) is not None)
+    except OSError:
+        return 0
 
 
 def current_branch(ws: Workspace) -> str:

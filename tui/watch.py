@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from tui.state import task_id_of
+from core.tasks import task_file_id
 
 EVENTS_FILE = "events.jsonl"
 INDEX_FILE = "index.json"
@@ -56,7 +56,7 @@ def classify(raw: set[tuple[object, str]], tasks_dir: Path, state_dir: Path) -> 
             continue
         parent, name = path.parent, path.name
         if parent == tasks_dir:
-            tid = task_id_of(path)
+            tid = task_file_id(path)
             if tid is not None:
                 out.task_ids.add(tid)
         elif parent == state_dir:

@@ -10,7 +10,6 @@ from rich.text import Text
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Input, Static
 
-from core.agent.events import brief_output
 from tui.format import clip
 
 
@@ -41,6 +40,8 @@ class ToolCall(Static):
 
     def finish(self, output: str, is_error: bool = False, denied: bool = False) -> None:
         self.state = "denied" if denied else "error" if is_error else "ok"
+        from core.agent.events import brief_output  # here: not on the way to the first paint
+
         self.result = "denied by you" if denied else brief_output(output)
         self.set_class(self.state != "ok", "-failed")
         self.refresh(layout=True)
@@ -69,15 +70,17 @@ class ChatInput(Input):
 
 
 class ChatPane(Vertical):
-    def __init__(self, **kwargs: Any) -> None:
+    ALLOW_MAXIMIZE = True
+
+    def __init__(self, cursor_blink: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.cursor_blink = cursor_blink
         self._md: Any = None
         self._stream: Any = None
         self._tools: dict[str, ToolCall] = {}
 
     def compose(self):
         yield ChatLog(id="chat-log")
-        yield ChatInput(placeholder="Loading the agent…", id="chat-input", disabled=True)
 
     def on_mount(self) -> None:
         self.query_one(ChatLog).anchor()
@@ -88,7 +91,15 @@ class ChatPane(Vertical):
 
     @property
     def input(self) -> ChatInput:
-        return self.query_one(ChatInput)
+        """Mounted when first asked for (right after the first paint: the agent loads
+        after it anyway, and an Input is one of the costlier widgets to style)."""
+        found = self.query(ChatInput)
+        if found:
+            return found.first()
+        inp = ChatInput(placeholder="Loading the agent…", id="chat-input", disabled=True)
+        inp.cursor_blink = self.cursor_blink
+        self.mount(inp)
+        return inp
 
     # -- drawing ---------------------------------------------------------------------
     def notice(self, text: str, kind: str = "info") -> None:

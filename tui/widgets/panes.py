@@ -4,7 +4,7 @@ quick-add."""
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.text import Text
 from textual.binding import Binding
@@ -13,19 +13,30 @@ from textual.containers import Vertical
 from textual.message import Message
 from rich.style import Style
 from textual.reactive import reactive
+from textual.widget import Widget
 from textual.widgets import Input, Log, Static
 
 from tui import format as fmt
 
+W = TypeVar("W", bound=Widget)
+
 
 class Pane(Vertical):
-    """A bordered pane that can be zoomed to the whole screen."""
+    """A frame around a pane of more than one widget; it can be zoomed to the screen."""
 
     ALLOW_MAXIMIZE = True
 
     def __init__(self, title: str, *children: Any, **kwargs: Any) -> None:
         super().__init__(*children, **kwargs)
-        self.border_title = title
+        pane(self, title)
+
+
+def pane(widget: W, title: str) -> W:
+    """Make ``widget`` a pane: the ``pane`` class draws its frame (app.tcss), the title
+    sits in the frame, and zoom (z) can maximize it."""
+    widget.add_class("pane")
+    widget.border_title = title
+    return widget
 
 
 class StatusLine(Static):

@@ -10,7 +10,7 @@ so the first paint does not wait for it and a live refresh redraws only what cha
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -25,8 +25,6 @@ from textual.strip import Strip
 from tui import format as fmt
 from tui import keys
 
-Render = Callable[[tuple], list]
-Row = tuple[str, tuple, Render]
 
 
 @dataclass(frozen=True)
@@ -41,15 +39,6 @@ class Column:
         return min(natural, self.flex_min) if self.flex_min else natural
 
 GAP = 1         # blank cells between columns (and before the first one)
-
-
-def _width(cell: fmt.Cell) -> int:
-    # cell_len looks every character up in Unicode tables; most cells are plain ASCII,
-    # and measuring every row of a 1,000-task board is on the way to the first paint.
-    n = 0
-    for text, _ in cell:
-        n += len(text) if text.isascii() and text.isprintable() else cell_len(text)
-    return n
 
 
 class KeyedTable(ScrollView, can_focus=True):
@@ -137,20 +126,20 @@ class KeyedTable(ScrollView, can_focus=True):
     def cells_of(self, key: str) -> tuple | None:
         return self._cells.get(key)
 
-    def sync(self, rows: Iterable[Row]) -> None:
-        """Show exactly these rows, in this order. The cursor stays on its row (by key)."""
+    def sync(self, rows: Iterable[fmt.Row]) -> None:
+        """Show exactly these rows (made by ``fmt.row``, off the UI thread), in this
+        order. The cursor stays on its row (by key)."""
         selected = self.selected_key
         old_order = self._order
         cells, pieces, widths = self._cells, self._pieces, self._widths
         order: list[str] = []
         changed = False
-        for key, row_cells, render in rows:
+        for key, values, row_cells, row_widths in rows:
             order.append(key)
-            if cells.get(key) != row_cells or key not in pieces:
-                rendered = render(row_cells)
-                cells[key] = row_cells
-                pieces[key] = rendered
-                widths[key] = tuple([_width(c) for c in rendered])
+            if cells.get(key) != values:
+                cells[key] = values
+                pieces[key] = row_cells
+                widths[key] = row_widths
                 self._strips.pop(key, None)
                 changed = True
         if len(order) != len(cells):
@@ -320,23 +309,6 @@ class TaskTable(KeyedTable):
     COLUMNS = (Column("ID", "id"), Column("", "mark"), Column("Subject", "subject", flex_min=20),
                Column("Owner", "owner"), Column("Lane", "lane"), Column("Blocked by", "blocked"))
 
-    def show(self, tasks: list[dict[str, Any]], errors: list[Any]) -> tuple[int, int]:
-        """Draw the board; returns (tasks, ready)."""
-        by_id = {t["id"]: t for t in tasks}
-        rows: list[tuple[int, str, tuple, Callable]] = []
-        ready = 0
-        for task in tasks:
-            cells = fmt.task_cells(task, by_id)
-            ready += cells[-1]
-            rows.append((task["id"], str(task["id"]), cells, fmt.render_task))
-        from tui.state import task_id_of
-        for err in errors:
-            tid = task_id_of(err.path) or 0
-            rows.append((tid, str(tid), fmt.corrupt_cells(tid, err.reason), fmt.render_corrupt))
-        rows.sort(key=lambda r: r[0])
-        self.sync((key, cells, render) for _, key, cells, render in rows)
-        return len(tasks), ready
-
     @property
     def selected_task_id(self) -> int | None:
         key = self.selected_key
@@ -357,5 +329,6 @@ class LaneTable(KeyedTable):
                Column("Last commit", "last", flex_min=12), Column("Branch", "branch"))
 
     def show(self, lanes: list[dict[str, Any]], statuses: dict[str, Any], now: float) -> None:
-        self.sync((lane["name"], fmt.lane_cells(lane, statuses.get(lane["name"]), now),
-                   fmt.render_lane) for lane in lanes)
+        # A few dozen rows at most: made here, on the UI thread, with the latest status.
+        self.sync(fmt.row(lane["name"], fmt.lane_cells(lane, statuses.get(lane["name"]), now),
+                          fmt.render_lane) for lane in lanes)
