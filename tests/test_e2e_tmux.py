@@ -141,8 +141,10 @@ def test_e2e_task_lane_keep_remove_shell_quit(tmp_path):
         tmux.wait_text("E2E task")
 
         # A lane for it (the name is proposed from the subject), then keep it.
+        # Wait for the dialog's own text ("New lane" is also on the key bar), which
+        # also shows that the new task is the selected one.
         tmux.keys("w")
-        tmux.wait_text("New lane")
+        tmux.wait_text("for task #2 E2E task")
         tmux.keys("Enter")
         tmux.wait(lambda t: "e2e-task" in t and "Lanes 2" in t, what="lane e2e-task")
         tmux.keys("k")

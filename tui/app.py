@@ -9,6 +9,7 @@ screenshot script and the benchmarks share.
 from __future__ import annotations
 
 import datetime as _dt
+import gc
 import os
 import subprocess
 import sys
@@ -134,6 +135,12 @@ class WorklanesApp(App):
         from tui.agent_host import AgentHost
         self.agent_host = AgentHost(ws, self.post_message, self.options.model,
                                     self.options.base_url, self.options.policy)
+        # Start-up allocates hundreds of thousands of long-lived objects (Textual's
+        # styles, the board), and the collector would walk all of them at least once
+        # on the way to the first frame (a 25 ms full collection, measured). Collection
+        # resumes right after the first paint.
+        self._gc_paused = gc.isenabled()
+        gc.disable()
 
     def get_default_screen(self) -> Screen:
         return MainScreen()
@@ -237,8 +244,17 @@ class WorklanesApp(App):
         if self._loaded >= {"tasks", "lanes", "events"}:
             self.call_after_refresh(self._first_paint_done)
 
+    def _resume_gc(self) -> None:
+        if self._gc_paused:
+            self._gc_paused = False
+            gc.enable()
+
+    def on_unmount(self) -> None:
+        self._resume_gc()  # an app that never painted (a test, an early exit)
+
     def _first_paint_done(self) -> None:
         self.first_full_paint = time.perf_counter()
+        self._resume_gc()
         # Started now, not before the frame: importing watchfiles on a thread beside the
         # first layout fights it for the GIL. What changed in between is caught up by a
         # full re-read (rows that did not change are not redrawn).
@@ -905,7 +921,9 @@ class WorklanesApp(App):
 
     # -- quitting ------------------------------------------------------------------------
     async def _on_message(self, message: Any) -> None:
-        if self._exit and isinstance(message, AppMessage):
+        # Past exit the screens are being taken down: what workers and tables still
+        # post has nothing left to update.
+        if self._exit and isinstance(message, (AppMessage, KeyedTable.RowHighlighted)):
             return
         await super()._on_message(message)
 

@@ -7,7 +7,6 @@ Each key has a binding id, so a user can remap it (``[keys]`` in
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,6 +85,8 @@ def load_user_keymap() -> dict[str, str]:
     ignored rather than keeping the app from starting; the caller can say so."""
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
     path = Path(base) / "worklanes" / "config.toml"
+    import tomllib  # here: most people have no config file, and the app's start pays
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):

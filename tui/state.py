@@ -85,9 +85,9 @@ class LaneReader:
                 return [], str(exc), self._gen
 
 
-# Old events shown at startup: enough to fill a zoomed pane; the tail keeps more as new
-# ones arrive. Reading and drawing fewer makes the first paint sooner.
-INITIAL_TAIL = 300
+# Old events shown at startup: enough to fill a zoomed pane on a tall terminal; the tail
+# keeps more as new ones arrive. Each one drawn is formatted before the first paint.
+INITIAL_TAIL = 150
 
 
 @dataclass
