@@ -76,6 +76,7 @@ class AppOptions:
     shell_runner: Callable[[Path], int] | None = None
     cursor_blink: bool = True
     max_event_lines: int = 2000
+    on_first_paint: Callable[[], None] | None = None  # called once the first full frame is drawn
 
 
 class MainScreen(Screen):
@@ -255,6 +256,8 @@ class WorklanesApp(App):
     def _first_paint_done(self) -> None:
         self.first_full_paint = time.perf_counter()
         self._resume_gc()
+        if self.options.on_first_paint is not None:
+            self.options.on_first_paint()
         # Started now, not before the frame: importing watchfiles on a thread beside the
         # first layout fights it for the GIL. What changed in between is caught up by a
         # full re-read (rows that did not change are not redrawn).

@@ -79,16 +79,12 @@ import sys, time
 t0 = float(sys.argv[1])
 from pathlib import Path
 from tui.app import create_app
-app = create_app(Path(sys.argv[2]), user_keymap=False)
-def check():
-    if app.first_full_paint is not None:
-        elapsed = time.time() - t0
-        print(f"{elapsed:.4f} {int('anthropic' in sys.modules)} {app.task_table.row_count}",
-              flush=True)
-        app.exit()
-    else:
-        app.set_timer(0.005, check)
-app.call_later(check)
+def painted():
+    elapsed = time.time() - t0
+    print(f"{elapsed:.4f} {int('anthropic' in sys.modules)} {app.task_table.row_count}",
+          flush=True)
+    app.exit()
+app = create_app(Path(sys.argv[2]), user_keymap=False, on_first_paint=painted)
 app.run(headless=True, size=(120, 36))
 """
 

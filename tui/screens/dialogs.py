@@ -20,6 +20,32 @@ class Dialog(ModalScreen[T], Generic[T]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
     TITLE_TEXT = ""
 
+    # Here rather than in app.tcss: parsed when a dialog first opens, not before the
+    # app's first paint.
+    DEFAULT_CSS = """
+    Dialog {
+        align: center middle;
+        background: $background 60%;
+    }
+    .dialog {
+        width: 76;
+        max-width: 95%;
+        height: auto;
+        max-height: 95%;
+        border: thick $accent;
+        border-title-style: bold;
+        background: $surface;
+        padding: 1 2;
+    }
+    .dialog Label { margin: 1 0 0 0; color: $text-muted; }
+    .dialog .hint { color: $text-muted; margin: 1 0 0 0; }
+    .dialog .warning { margin: 1 0; }
+    .dialog .preview { max-height: 12; margin: 1 0; }
+    .dialog Checkbox { margin: 1 0 0 0; }
+    .buttons { height: auto; align-horizontal: right; margin: 1 0 0 0; }
+    .buttons Button { margin: 0 0 0 1; }
+    """
+
     def action_cancel(self) -> None:
         self.dismiss(None)
 

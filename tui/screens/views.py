@@ -18,6 +18,13 @@ MAX_DIFF_LINES = 20_000
 
 
 class TextLog(Log):
+    # The styles of these views are here rather than in app.tcss: parsed when a view
+    # first opens, not before the app's first paint.
+    DEFAULT_CSS = """
+    TextLog { border: round $accent; height: 1fr; }
+    TextLog.-failed { border: round $error; }
+    """
+
     def __init__(self, highlighter: Any = None, **kwargs: Any) -> None:
         super().__init__(highlight=highlighter is not None, auto_scroll=False, **kwargs)
         if highlighter is not None:
@@ -94,6 +101,21 @@ class OutputScreen(Screen[None]):
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "app.pop_screen", "Close")]
+    DEFAULT_CSS = """
+    HelpScreen {
+        align: center middle;
+        background: $background 60%;
+    }
+    #help-body {
+        width: 100;
+        max-width: 95%;
+        height: auto;
+        max-height: 90%;
+        border: thick $accent;
+        background: $surface;
+        padding: 1 2;
+    }
+    """
 
     def __init__(self, keymap: dict[str, str]) -> None:
         super().__init__()
@@ -125,7 +147,9 @@ class HelpScreen(ModalScreen[None]):
             parts += section(titles[pane], rows)
         parts += section("Also", [
             ("ctrl+p", "Command palette: every action above, searchable", ""),
-            ("mouse", "Click a row to select it, a pane to focus it", ""),
+            ("↑↓ pgup pgdn", "Move in a table (home and end: first and last row)", "table.*"),
+            ("mouse", "Click a row to select it, a pane to focus it, a key on the bottom "
+             "line to press it", ""),
             ("", "Remap any key by its binding id: [keys] in ~/.config/worklanes/config.toml", ""),
         ])
         text = Group(*parts)
