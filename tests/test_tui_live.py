@@ -182,3 +182,24 @@ async def test_a_board_too_big_to_read_before_the_first_frame_loads_in_a_worker(
         assert any(isinstance(m, EventsAppended) and m.initial for m in posted)
         assert app.task_table.row_count == 5
         assert "before" in app.event_tail._lines[-1]
+
+
+async def test_the_collector_is_paused_until_the_first_paint_and_restored_on_exit(repo):
+    import gc
+
+    from tui.app import create_app
+    from tui.testing import fixed_options, settle
+
+    assert gc.isenabled()
+    paused: list[bool] = []
+    app = create_app(repo, **fixed_options())
+    app.call_later(lambda: paused.append(not gc.isenabled()))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        assert paused == [True]                # from the start of the run to the first paint
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    never_painted = create_app(repo, **fixed_options())
+    async with never_painted.run_test(size=SIZE):
+        never_painted.exit()
+    assert gc.isenabled() and gc.get_freeze_count() == 0

@@ -136,12 +136,8 @@ class WorklanesApp(App):
         from tui.agent_host import AgentHost
         self.agent_host = AgentHost(ws, self.post_message, self.options.model,
                                     self.options.base_url, self.options.policy)
-        # Start-up allocates hundreds of thousands of long-lived objects (Textual's
-        # styles, the board), and the collector would walk all of them at least once
-        # on the way to the first frame (a 25 ms full collection, measured). Collection
-        # resumes right after the first paint.
-        self._gc_paused = gc.isenabled()
-        gc.disable()
+        self._gc_paused = False
+        self._gc_frozen = False
 
     def get_default_screen(self) -> Screen:
         return MainScreen()
@@ -245,19 +241,40 @@ class WorklanesApp(App):
         if self._loaded >= {"tasks", "lanes", "events"}:
             self.call_after_refresh(self._first_paint_done)
 
-    def _resume_gc(self) -> None:
+    def on_load(self) -> None:
+        # Start-up allocates a great many long-lived objects (Textual's styles, the
+        # board), and the collector would walk all of them at least once on the way to
+        # the first frame (a 25 ms full collection, measured). Collection resumes right
+        # after the first paint, or on exit.
+        self._gc_paused = gc.isenabled()
+        gc.disable()
+
+    def _resume_gc(self, freeze: bool = False) -> None:
         if self._gc_paused:
             self._gc_paused = False
+            if freeze:
+                # What start-up built lives as long as the app; frozen, later full
+                # collections skip it instead of walking it all (a 35 ms stall,
+                # measured, in the middle of an event burst). Thawed on exit.
+                gc.freeze()
+                self._gc_frozen = True
             gc.enable()
 
     def on_unmount(self) -> None:
         self._resume_gc()  # an app that never painted (a test, an early exit)
+        if self._gc_frozen:
+            self._gc_frozen = False
+            gc.unfreeze()
 
     def _first_paint_done(self) -> None:
         self.first_full_paint = time.perf_counter()
-        self._resume_gc()
+        self._resume_gc(freeze=True)
+        if not self._exit:
+            self._after_first_paint()
         if self.options.on_first_paint is not None:
             self.options.on_first_paint()
+
+    def _after_first_paint(self) -> None:
         # Started now, not before the frame: importing watchfiles on a thread beside the
         # first layout fights it for the GIL. What changed in between is caught up by a
         # full re-read (rows that did not change are not redrawn).
