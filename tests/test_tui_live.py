@@ -203,3 +203,35 @@ async def test_the_collector_is_paused_until_the_first_paint_and_restored_on_exi
     async with never_painted.run_test(size=SIZE):
         never_painted.exit()
     assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+async def test_a_state_that_cannot_be_read_is_reported_and_the_app_still_starts(repo, monkeypatch):
+    import gc
+
+    import tui.app
+
+    def broken(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(repo / ".tasks"))
+
+    monkeypatch.setattr(tui.app, "read_first_state", broken)
+    posted: list = []
+    async with running(repo, message_hook=posted.append) as (pilot, app):
+        assert app.first_full_paint is not None and gc.isenabled()
+        assert any("Permission denied" in n.message for n in app._notifications)
+        assert app.ws.events.tail(5)[-1]["event"] == "ui.error"
+        monkeypatch.undo()
+        app.ws.tasks.create("Readable again")
+        await wait_for(pilot, lambda: app.task_table.row_count == 1, what="board after the fix")
+
+
+async def test_notifications_are_drawn(repo):
+    # The app hides Textual's empty toast rack before the first frame (one layout fewer);
+    # a notification must still show it.
+    from tui.app import create_app
+    from tui.testing import fixed_options, settle
+
+    app = create_app(repo, **fixed_options())
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot, app)
+        app.notify("Something to see", severity="error")
+        await wait_for(pilot, lambda: "Something to see" in screen_text(app), what="toast")

@@ -103,7 +103,6 @@ class MainScreen(Screen):
         self.app.start()
 
 
-
 class WorklanesApp(App):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "worklanes"
@@ -430,6 +429,11 @@ class WorklanesApp(App):
             what = event.worker.description or event.worker.name
             if event.worker.group == "status":
                 self._status_running = False
+            if event.worker.group == "load":
+                # The board could not be read: say so, and start the rest of the app
+                # anyway (the watcher and the periodic re-read may still bring it).
+                for part in ("tasks", "lanes", "events"):
+                    self._mark_loaded(part)
             if event.worker.group == "agent":
                 self.post_message(AgentTurnEnded(f"{type(err).__name__}: {err}"))
                 return

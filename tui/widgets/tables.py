@@ -25,6 +25,7 @@ from textual.strip import Strip
 from tui import format as fmt
 from tui import keys
 
+GAP = 1  # blank cells between columns (and before the first one)
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,6 @@ class Column:
 
     def narrowest(self, natural: int) -> int:
         return min(natural, self.flex_min) if self.flex_min else natural
-
-GAP = 1         # blank cells between columns (and before the first one)
 
 
 class KeyedTable(ScrollView, can_focus=True):
@@ -127,8 +126,8 @@ class KeyedTable(ScrollView, can_focus=True):
         return self._cells.get(key)
 
     def sync(self, rows: Iterable[fmt.Row]) -> None:
-        """Show exactly these rows (made by ``fmt.row``, off the UI thread), in this
-        order. The cursor stays on its row (by key)."""
+        """Show exactly these rows (made by ``fmt.row``, off the UI thread when there are
+        many), in this order. The cursor stays on its row (by key)."""
         selected = self.selected_key
         old_order = self._order
         cells, pieces, widths = self._cells, self._pieces, self._widths
