@@ -147,7 +147,7 @@ class HelpScreen(ModalScreen[None]):
             parts += section(titles[pane], rows)
         parts += section("Also", [
             ("ctrl+p", "Command palette: every action above, searchable", ""),
-            ("↑↓ pgup pgdn", "Move in a table (home and end: first and last row)", "table.*"),
+            ("↑↓ pgup pgdn", "Move in a table (home, end: first, last row; ← →: sideways)", "table.*"),
             ("mouse", "Click a row to select it, a pane to focus it, a key on the bottom "
              "line to press it", ""),
             ("", "Remap any key by its binding id: [keys] in ~/.config/worklanes/config.toml", ""),
