@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 from core.errors import CorruptFileError, InvalidInputError, NotFoundError
 from core.events import EventLog
-from core.fsutil import atomic_write_json, locked, parse_json, read_bytes
+from core.fsutil import atomic_write_json, locked, read_json
 
 STATUSES = ("pending", "in_progress", "completed")
 STATUS_MARK = {"pending": "[ ]", "in_progress": "[>]", "completed": "[x]"}
@@ -69,7 +69,7 @@ class TaskBoard:
         return self.dir / f"task_{int(task_id)}.json"
 
     def _parse(self, path: Path | str) -> dict[str, Any]:
-        data = parse_json(read_bytes(path), path)
+        data = read_json(path)
         if not isinstance(data, dict) or not isinstance(data.get("id"), int):
             raise CorruptFileError(Path(path), "not a task object with an integer id")
         for key, default in TASK_DEFAULTS.items():

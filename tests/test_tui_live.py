@@ -208,12 +208,12 @@ async def test_the_collector_is_paused_until_the_first_paint_and_restored_on_exi
 async def test_a_state_that_cannot_be_read_is_reported_and_the_app_still_starts(repo, monkeypatch):
     import gc
 
-    import tui.app
+    from tui.state import BoardCache
 
     def broken(*args, **kwargs):
         raise PermissionError(13, "Permission denied", str(repo / ".tasks"))
 
-    monkeypatch.setattr(tui.app, "read_first_state", broken)
+    monkeypatch.setattr(BoardCache, "load_all", broken)
     posted: list = []
     async with running(repo, message_hook=posted.append) as (pilot, app):
         assert app.first_full_paint is not None and gc.isenabled()

@@ -35,13 +35,15 @@ from tui.messages import (ActionDone, ActionFailed, AgentEvent, AgentReady, Agen
                           AgentUnavailable, AppMessage, ApprovalNeeded, CommandFinished, DiffLoaded,
                           EventsAppended, LanesLoaded, LaneStatusesLoaded, ReconcileDone,
                           TasksLoaded)
-from tui.state import (INITIAL_TAIL, BoardCache, LaneReader, current_branch,
-                       read_first_state, task_file_count)
+from tui.state import BoardCache, LaneReader, current_branch, task_file_count
 from tui.watch import Changes, Watcher
 from tui.widgets.chat import ChatInput, ChatPane
 from tui.widgets.panes import EventTail, KeyBar, Pane, QuickAdd, StatusLine, pane
 from tui.widgets.tables import KeyedTable, LaneTable, TaskTable
 
+# Old events shown at startup: enough to fill a zoomed pane on a tall terminal; the tail
+# keeps more as new ones arrive. Each one drawn is formatted before the first paint.
+INITIAL_TAIL = 150
 # Up to this many task files, the state is read on the UI thread before the first frame
 # (about 25 ms for 1,000): a reader thread running beside Textual's start-up fights it for
 # the GIL and costs more than it saves. Bigger boards load in a worker after a first frame.
@@ -121,7 +123,6 @@ class WorklanesApp(App):
         self.keymap: dict[str, str] = {}
         self.watcher: Watcher | None = None
         self.first_full_paint: float | None = None   # perf_counter() of the first full frame
-        # Placed before the first read of the log's tail, so nothing falls in between.
         self._follower = ws.events.follower(from_end=True)
         self._follow_lock = threading.Lock()
         self._loaded: set[str] = set()
@@ -196,12 +197,12 @@ class WorklanesApp(App):
             self.set_interval(self.options.status_interval, self._periodic)
 
     def _first_messages(self) -> list[AppMessage]:
-        """The state the first frame shows, as the messages a live change would bring."""
-        first = read_first_state(self.ws, self.board, self.lane_reader,
-                                 min(INITIAL_TAIL, self.options.max_event_lines))
-        snap = first.board
-        return [EventsAppended(first.tail, initial=True), LanesLoaded(*first.lanes),
-                TasksLoaded(snap.tasks, snap.errors, snap.gen, first.rows, first.ready)]
+        """The state the first frame shows, as the messages a live change would bring.
+        The follower was placed at the end of the log before the tail is read: an event
+        written in between can show up twice, but is never lost."""
+        tail = self.ws.events.tail(min(INITIAL_TAIL, self.options.max_event_lines))
+        return [EventsAppended(tail, initial=True), self._lanes_message(),
+                self._tasks_message(self.board.load_all())]
 
     def _tasks_message(self, snap: Any) -> TasksLoaded:
         rows, ready = fmt.board_rows(snap.tasks, snap.errors)

@@ -13,7 +13,6 @@ from core.errors import CorruptFileError, NotFoundError, WorklanesError
 from core.git import head_of
 from core.tasks import task_file_id
 from core.workspace import Workspace
-from tui.format import Row, board_rows
 
 
 @dataclass
@@ -83,32 +82,6 @@ class LaneReader:
                 return self.ws.lanes.list(include_removed=False), "", self._gen
             except WorklanesError as exc:
                 return [], str(exc), self._gen
-
-
-# Old events shown at startup: enough to fill a zoomed pane on a tall terminal; the tail
-# keeps more as new ones arrive. Each one drawn is formatted before the first paint.
-INITIAL_TAIL = 150
-
-
-@dataclass
-class FirstState:
-    tail: list[dict[str, Any]]
-    lanes: tuple[list[dict[str, Any]], str, int]   # LaneReader.read()
-    board: BoardSnapshot
-    rows: list[Row]                                # the board's table rows
-    ready: int
-
-
-def read_first_state(ws: Workspace, board: BoardCache, lanes: LaneReader,
-                     tail_lines: int) -> FirstState:
-    """Everything the first frame shows. Callers have placed their event follower at
-    the end of the log already: an event written in between can show up twice, but is
-    never lost."""
-    tail = ws.events.tail(tail_lines)
-    lane_index = lanes.read()
-    snap = board.load_all()
-    rows, ready = board_rows(snap.tasks, snap.errors)
-    return FirstState(tail, lane_index, snap, rows, ready)
 
 
 def task_file_count(ws: Workspace) -> int:
