@@ -66,7 +66,7 @@ def cell_width(c: Cell) -> int:
 
 
 # A table row ready to store: key, the plain values it was made from (compared to skip
-# unchanged rows), its cells, and their widths. Made off the UI thread.
+# unchanged rows), its cells, and their widths. Made by the thread that read the data.
 Row = tuple[str, tuple, list[Cell], tuple[int, ...]]
 
 
@@ -108,12 +108,14 @@ def render_task(cells: tuple) -> list[Cell]:
     tid, status, subject, owner, lane, blockers, ready = cells
     mark = STATUS_MARK.get(status, "[?]")
     if ready:
-        mark_c, subj, blocked = cell("[ ]", "bold green"), cell(subject, "bold"), cell("ready", "green")
+        mark_c, subj = cell("[ ]", "bold green"), cell(subject, "bold")
+        blocked = cell("ready", "green")
     else:
         mark_c = cell(mark, {"in_progress": "bold yellow", "completed": "dim"}.get(status, ""))
         subj = cell(subject, "dim" if status == "completed" else "")
         blocked = cell(" ".join(f"#{b}" for b in blockers), "bold red")
-    return [cell(str(tid), "dim"), mark_c, subj, cell(owner, "cyan"), cell(lane, "magenta"), blocked]
+    return [cell(str(tid), "dim"), mark_c, subj, cell(owner, "cyan"), cell(lane, "magenta"),
+            blocked]
 
 
 def corrupt_cells(tid: int, reason: str) -> tuple:

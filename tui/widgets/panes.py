@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any, TypeVar
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
-from textual.geometry import Size
 from textual.containers import Vertical
+from textual.geometry import Size
 from textual.message import Message
-from rich.style import Style
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Input, Log, Static
