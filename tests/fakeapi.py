@@ -100,6 +100,8 @@ class Reply:
       drop_after=k   abruptly close the socket after k deltas (no message_stop)
       delay=s        sleep s seconds before each delta (slow tokens)
       hang=True      after message_start, block until api.release() or stop()
+      hold_after=k   after k deltas, block until api.release() or stop() (a reply
+                     caught mid-stream, for as long as a test needs to look)
     If a reply has fewer than k deltas, the fault fires just before message_delta.
     Non-streaming requests honour hang (before answering), drop_after (close
     without answering) and error_after (HTTP 529).
@@ -112,6 +114,7 @@ class Reply:
     drop_after: int | None = None
     delay: float = 0.0
     hang: bool = False
+    hold_after: int | None = None
 
     def __post_init__(self) -> None:
         self.blocks = [Text(b) if isinstance(b, str) else b for b in self.blocks]
@@ -605,7 +608,9 @@ class FakeAPI:
         first_text = True
 
         def before_delta() -> None:
-            # error_after / drop_after fire once k deltas are out.
+            # error_after / drop_after / hold_after fire once k deltas are out.
+            if reply.hold_after is not None and deltas_sent == reply.hold_after:
+                self._hang(h)
             if reply.error_after is not None and deltas_sent >= reply.error_after:
                 error = {"type": "overloaded_error", "message": "Overloaded"}
                 h.sse("error", {"type": "error", "error": error})

@@ -48,7 +48,9 @@ def chat_text(app) -> str:
 
 
 async def test_text_streams_in_and_input_is_off_during_the_turn(repo, keyed, fakeapi):
-    fakeapi.add(Reply([Text("Hello there, this streams in word by word.")], delay=0.15))
+    # The reply stops after its first piece until released: the test looks at the
+    # screen mid-stream however slow the machine is.
+    fakeapi.add(Reply([Text("Hello there, this streams in word by word.")], hold_after=1))
     posted: list = []
     app = agent_app(repo, fakeapi)
     async with app.run_test(size=SIZE, message_hook=posted.append) as pilot:
@@ -57,6 +59,7 @@ async def test_text_streams_in_and_input_is_off_during_the_turn(repo, keyed, fak
         await wait_for(pilot, lambda: "Hello" in chat_text(app), what="first words")
         assert app.chat.input.disabled
         assert "streams in word by word." not in chat_text(app)  # still arriving
+        fakeapi.release()
         await wait_for(pilot, lambda: not app.chat.input.disabled, what="turn end")
         assert "Hello there, this streams in word by word." in chat_text(app)
         deltas = [m.event for m in posted if isinstance(m, AgentEvent)
