@@ -192,6 +192,7 @@ class WorklanesApp(App):
             for msg in first:
                 self._apply(msg)
         else:
+            self._pane("tasks").border_title = "Tasks · loading…"
             self._initial_load()
         if self.options.status_interval:
             self.set_interval(self.options.status_interval, self._periodic)
