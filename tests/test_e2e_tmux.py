@@ -138,7 +138,9 @@ def test_e2e_task_lane_keep_remove_shell_quit(tmp_path):
         tmux.wait_text("New task subject")
         tmux.type("E2E task")
         tmux.keys("Enter")
-        tmux.wait_text("E2E task")
+        # The board row, not the typed text still in the input: keys sent before the
+        # task exists would act on the task selected before it.
+        tmux.wait_text("[ ] E2E task")
 
         # A lane for it (the name is proposed from the subject), then keep it.
         # Wait for the dialog's own text ("New lane" is also on the key bar), which

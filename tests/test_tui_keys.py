@@ -12,6 +12,7 @@ from core.workspace import Workspace
 from tests.conftest import git
 from tui.app import create_app
 from tui.demo import make_demo_repo
+from tui.messages import ActionDone, TasksLoaded
 from tui.screens.dialogs import (BlockersScreen, CommandScreen, CreateLaneScreen, EditTaskScreen,
                                  ReconcileScreen, RemoveLaneScreen)
 from tui.screens.views import DiffScreen, HelpScreen, OutputScreen
@@ -62,6 +63,25 @@ async def test_n_quick_add_creates_a_task_and_selects_it(repo):
         await pilot.pause()
         assert not quick.display
         assert len(app.ws.tasks.list().tasks) == 1
+
+
+async def test_a_new_row_arrives_already_selected(repo):
+    """The created row and the cursor move come in one message: a key pressed as soon
+    as the row shows must act on it, not on the row selected before."""
+    Workspace.open(repo).tasks.create("Existing")
+    posted: list = []
+    async with running(repo, message_hook=posted.append, watch=False) as (pilot, app):
+        assert app.task_table.selected_task_id == 1
+        await pilot.press("n", *"Second", "enter")
+        await wait_for(pilot, lambda: app.task_table.selected_task_id == 2, what="new row")
+        done = [m for m in posted if isinstance(m, ActionDone)]
+        assert len(done) == 1 and done[0].select_task == 2
+        carried = [u for u in done[0].updates if isinstance(u, TasksLoaded)]
+        assert carried and 2 in {t["id"] for t in carried[0].tasks}
+        # No other message brought the row before the cursor could follow it.
+        alone = [m for m in posted if isinstance(m, TasksLoaded)
+                 and 2 in {t["id"] for t in m.tasks}]
+        assert alone == []
 
 
 async def test_e_edits_subject_owner_and_description(demo):

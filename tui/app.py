@@ -416,6 +416,8 @@ class WorklanesApp(App):
         self.report_error(msg.what, msg.error, msg.logged)
 
     def on_action_done(self, msg: ActionDone) -> None:
+        for update in msg.updates:
+            self._apply(update)
         if msg.note:
             self.notify(msg.note, timeout=3)
         if msg.select_task is not None and not self.task_table.select_key(str(msg.select_task)):
@@ -444,7 +446,7 @@ class WorklanesApp(App):
 
     # -- running core calls -------------------------------------------------------------
     @work(thread=True, exit_on_error=False, group="action")
-    def run_core(self, what: str, fn: Callable[[], ActionDone | None],
+    def run_core(self, what: str, fn: Callable[[], AppMessage | None],
                  logged: Callable[[Exception], bool] = lambda exc: False) -> None:
         """Run one user action off the UI thread. Expected failures become a
         notification and an event; anything else reaches on_worker_state_changed."""
@@ -453,6 +455,12 @@ class WorklanesApp(App):
         except WorklanesError as exc:
             self.post_message(ActionFailed(what, str(exc), logged(exc)))
             return
+        if isinstance(done, ActionDone):
+            if done.lanes:
+                done.updates.append(self._lanes_message())
+            if done.tasks:
+                snap = self.board.load_all() if done.tasks is True else self.board.reload(done.tasks)
+                done.updates.append(self._tasks_message(snap))
         if done is not None:
             self.post_message(done)
 
@@ -519,9 +527,8 @@ class WorklanesApp(App):
 
         def create() -> ActionDone:
             task = self.ws.tasks.create(subject)
-            self._post_tasks([task["id"]])
             return ActionDone(f"Created task #{task['id']}", select_task=task["id"],
-                              refresh_lanes=False)
+                              refresh_lanes=False, tasks=[task["id"]])
         self.run_core("creating a task", create)
 
     @on(QuickAdd.Closed)
@@ -541,8 +548,7 @@ class WorklanesApp(App):
 
             def update() -> ActionDone:
                 self.ws.tasks.update(tid, **changes)
-                self._post_tasks([tid])
-                return ActionDone(f"Saved task #{tid}", refresh_lanes=False)
+                return ActionDone(f"Saved task #{tid}", refresh_lanes=False, tasks=[tid])
             self.run_core(f"editing task #{tid}", update)
         self.push_screen(EditTaskScreen(task), save)
 
@@ -558,8 +564,8 @@ class WorklanesApp(App):
                 if current["status"] in STATUSES else STATUSES[0]
             updated = self.ws.tasks.update(tid, status=nxt)
             # Completing releases dependents: their files changed too.
-            self._post_tasks([tid, *(updated.get("blocks") or [])])
-            return ActionDone(f"#{tid} is {nxt}", refresh_lanes=False)
+            return ActionDone(f"#{tid} is {nxt}", refresh_lanes=False,
+                              tasks=[tid, *(updated.get("blocks") or [])])
         self.run_core(f"changing the status of task #{tid}", cycle)
 
     def action_task_blockers(self) -> None:
@@ -579,15 +585,18 @@ class WorklanesApp(App):
             def apply() -> ActionDone:
                 current = set(self.ws.tasks.get(tid).get("blockedBy") or [])
                 wanted = set(ids)
+                touched = [tid, *(wanted ^ current)]
                 try:
                     for b in sorted(wanted - current):
                         self.ws.tasks.block(tid, b)
                     for b in sorted(current - wanted):
                         self.ws.tasks.unblock(tid, b)
-                finally:
-                    self._post_tasks([tid, *(wanted ^ current)])
+                except WorklanesError:
+                    self._post_tasks(touched)  # some may have been applied: show them
+                    raise
                 shown = " ".join(f"#{b}" for b in sorted(wanted)) or "nothing"
-                return ActionDone(f"#{tid} is blocked by {shown}", refresh_lanes=False)
+                return ActionDone(f"#{tid} is blocked by {shown}", refresh_lanes=False,
+                                  tasks=touched)
             self.run_core(f"changing the blockers of task #{tid}", apply)
         self.push_screen(BlockersScreen(task, candidates), save)
 
@@ -611,9 +620,8 @@ class WorklanesApp(App):
 
             def run() -> ActionDone:
                 self.ws.lanes.create(name, task_id=tid, base_ref=base)
-                self._post_lanes()
-                self._post_tasks([tid])
-                return ActionDone(f"Created lane {name} for task #{tid}", select_lane=name)
+                return ActionDone(f"Created lane {name} for task #{tid}", select_lane=name,
+                                  lanes=True, tasks=[tid])
             # Core writes worktree.create.failed itself.
             self.run_core(f"creating lane {name}", run, logged=lambda exc: True)
         self.push_screen(CreateLaneScreen(task, slugify(task.get("subject", ""))), create)
@@ -626,8 +634,7 @@ class WorklanesApp(App):
 
         def keep() -> ActionDone:
             self.ws.lanes.keep(name)
-            self._post_lanes()
-            return ActionDone(f"Kept lane {name}", refresh_lanes=False)
+            return ActionDone(f"Kept lane {name}", refresh_lanes=False, lanes=True)
         self.run_core(f"keeping lane {name}", keep)
 
     def action_lane_remove(self) -> None:
@@ -647,13 +654,11 @@ class WorklanesApp(App):
 
             def run() -> ActionDone:
                 entry = self.ws.lanes.remove(name, force=force, complete_task=complete)
-                self._post_lanes()
-                self._post_tasks()
                 note = f"Removed lane {name}" + (" and completed its task" if complete else "")
                 if entry.get("archive_ref"):
                     note += (f"; uncommitted work saved under {entry['archive_ref']} "
                              f"(`worklanes wt restore {name}` brings it back)")
-                return ActionDone(note)
+                return ActionDone(note, lanes=True, tasks=True)
             self.run_core(f"removing lane {name}", run,
                           logged=lambda exc: not isinstance(exc, NotFoundError))
         where = os.path.relpath(lane.get("path", ""), self.ws.root)

@@ -69,15 +69,24 @@ class EventsAppended(AppMessage):
 
 
 class ActionDone(AppMessage):
-    """A user action finished; ``note`` is shown, ``select_*`` moves a cursor there."""
+    """A user action finished; ``note`` is shown, ``select_*`` moves a cursor there.
+
+    ``tasks`` (ids, or True for all) and ``lanes`` name what the action changed: the
+    worker re-reads them into ``updates`` so the new rows and the cursor move arrive in
+    one message. Posted separately, a key pressed in between could act on the row that
+    was selected before (``w`` right after creating a task)."""
 
     def __init__(self, note: str = "", select_task: int | None = None,
-                 select_lane: str | None = None, refresh_lanes: bool = True) -> None:
+                 select_lane: str | None = None, refresh_lanes: bool = True,
+                 tasks: list[int] | bool = False, lanes: bool = False) -> None:
         super().__init__()
         self.note = note
         self.select_task = select_task
         self.select_lane = select_lane
         self.refresh_lanes = refresh_lanes
+        self.tasks = tasks
+        self.lanes = lanes
+        self.updates: list[AppMessage] = []
 
 
 class ActionFailed(AppMessage):
