@@ -138,9 +138,10 @@ def test_e2e_task_lane_keep_remove_shell_quit(tmp_path):
         tmux.wait_text("New task subject")
         tmux.type("E2E task")
         tmux.keys("Enter")
-        # The board row, not the typed text still in the input: keys sent before the
-        # task exists would act on the task selected before it.
-        tmux.wait_text("[ ] E2E task")
+        # The app's note, not the typed text still in the input: keys sent before the
+        # task exists would act on the task selected before it. The note comes with
+        # the cursor move (the row itself may be shown first by the file watcher).
+        tmux.wait_text("Created task #2")
 
         # A lane for it (the name is proposed from the subject), then keep it.
         # Wait for the dialog's own text ("New lane" is also on the key bar), which
@@ -148,7 +149,8 @@ def test_e2e_task_lane_keep_remove_shell_quit(tmp_path):
         tmux.keys("w")
         tmux.wait_text("for task #2 E2E task")
         tmux.keys("Enter")
-        tmux.wait(lambda t: "e2e-task" in t and "Lanes 2" in t, what="lane e2e-task")
+        tmux.wait_text("Created lane e2e-task")
+        tmux.wait(lambda t: "Lanes 2" in t, what="lane e2e-task")
         tmux.keys("k")
         tmux.wait(lambda t: "1 kept" in t, what="kept")
 
