@@ -159,6 +159,7 @@ async def test_conversation_comes_back_when_reopened(repo, keyed, fakeapi):
     app = agent_app(repo, fakeapi)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot, app)
+        assert "same actions as your keys" in chat_text(app)  # a new chat says what it can do
         await say(pilot, app, "make a task")
         await wait_for(pilot, lambda: not app.chat.input.disabled, what="turn end")
         await wait_for(pilot, lambda: 1 in app.tasks_by_id, what="task from the agent")
@@ -170,6 +171,7 @@ async def test_conversation_comes_back_when_reopened(repo, keyed, fakeapi):
         assert len(restored.history) >= 4
         text = chat_text(app)
         assert "make a task" in text and "Created it." in text and "restored" in text
+        assert "same actions as your keys" not in text
         assert [t.state for t in app.chat.log_view.query(ToolCall)] == ["ok"]
 
 

@@ -856,7 +856,7 @@ class WorklanesApp(App):
         await self.chat.show_history(msg.history)
         inp = self.chat.input
         inp.disabled = False
-        inp.placeholder = "Ask the agent… (Enter sends, esc cancels a turn)"
+        inp.placeholder = "Ask the agent… (Enter sends)"
 
     def on_agent_unavailable(self, msg: AgentUnavailable) -> None:
         self.status_line.model = msg.model or "none"

@@ -61,6 +61,14 @@ class ToolCall(Static):
         return t
 
 
+# An empty pane teaches nothing: say what the agent can do, and that it asks first.
+WELCOME = ("The agent works on this board with the same actions as your keys: it reads and "
+           "creates tasks, opens, keeps and removes lanes, reads diffs and runs commands in a "
+           "lane. Writing files, running commands and removing a lane ask you first.\n\n"
+           "Try: \"What is left to do in the auth lane?\" or \"Split task #6 into smaller "
+           "tasks\".")
+
+
 class ChatLog(VerticalScroll):
     """Focusable, so the pane keeps the focus (and its keys) while the input is off."""
 
@@ -173,11 +181,13 @@ class ChatPane(Vertical):
         for tid, (text, is_error) in results.items():
             if tid in self._tools:
                 self._tools[tid].finish(text, is_error)
-        if widgets:
-            widgets.insert(0, Static(Text("— restored from the last session —"), classes="notice -info"))
-            await self.log_view.mount_all(widgets)
-            self.log_view.scroll_end(animate=False)
-            self.log_view.anchor()
+        if not widgets:
+            self.notice(WELCOME)
+            return
+        widgets.insert(0, Static(Text("— restored from the last session —"), classes="notice -info"))
+        await self.log_view.mount_all(widgets)
+        self.log_view.scroll_end(animate=False)
+        self.log_view.anchor()
 
 
 def _result_text(content: Any) -> str:
