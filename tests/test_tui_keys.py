@@ -358,11 +358,22 @@ async def test_user_keymap_file_is_read(repo, tmp_path, monkeypatch):
         assert app.screen.query_one(QuickAdd).display
 
 
+def palette_top(app) -> str:
+    from textual.command import CommandList
+
+    found = app.screen.query(CommandList)
+    if not found or not found.first().option_count:
+        return ""
+    return str(found.first().get_option_at_index(0).prompt)
+
+
 async def test_command_palette_runs_actions(demo):
     async with running(demo) as (pilot, app):
         await select_lane(pilot, app, "ui-login")
         await pilot.press("ctrl+p", *"keep lane")
-        await pilot.pause(0.3)
+        # The palette searches in the background: wait for its best match.
+        await wait_for(pilot, lambda: palette_top(app).startswith("Lane: Keep"),
+                       what="the palette's match")
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.ws.lanes.get("ui-login")["status"] == "kept"
                        and events_of(app, "worktree.keep")[-1]["worktree"]["name"] == "ui-login"
