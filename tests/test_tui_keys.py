@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from core.fsutil import locked
 from core.workspace import Workspace
 from tests.conftest import git
 from tui.app import create_app
@@ -82,6 +83,32 @@ async def test_a_new_row_arrives_already_selected(repo):
         alone = [m for m in posted if isinstance(m, TasksLoaded)
                  and 2 in {t["id"] for t in m.tasks}]
         assert alone == []
+
+
+async def test_keys_typed_ahead_of_a_new_row_act_on_it(repo):
+    """n, a subject, Enter and w in one go (a fast typist, a paste): the lane is for
+    the new task, even when creating it takes a while (here: the board lock is held)."""
+    ws = Workspace.open(repo)
+    ws.tasks.create("Existing")
+    async with running(repo) as (pilot, app):
+        with locked(ws.tasks.lock_path):
+            await pilot.press("n", *"Typed ahead", "enter", "w")
+            await pilot.pause(0.2)
+            assert not isinstance(app.screen, CreateLaneScreen)  # w waits for the new row
+            assert app.task_table.selected_task_id == 1
+        await wait_for(pilot, lambda: isinstance(app.screen, CreateLaneScreen), what="dialog")
+        assert app.screen.task_data["id"] == 2
+        # The lane's own keys wait for the lane the same way.
+        with locked(ws.tasks.lock_path):
+            await pilot.press("enter", "k")
+            await pilot.pause(0.2)
+            assert lane_status(ws, "typed-ahead") != "kept"
+        await wait_for(pilot, lambda: lane_status(ws, "typed-ahead") == "kept",
+                       what="the new lane kept")
+
+
+def lane_status(ws, name: str) -> str | None:
+    return next((lane["status"] for lane in ws.lanes.list() if lane["name"] == name), None)
 
 
 async def test_e_edits_subject_owner_and_description(demo):

@@ -57,6 +57,13 @@ def _palette_provider():
 
 
 # Each pane's bordered widget, and the widget that takes the focus in it.
+# Keys that act on the selected row. While an action that moves the cursor (creating a
+# task or a lane) is still running, they wait for it: typed ahead ("n", a subject,
+# Enter, "w"), they must reach the new row, not the one selected before it.
+ACTS_ON_SELECTION = frozenset({"task_edit", "task_cycle_status", "task_blockers", "lane_create",
+                               "lane_keep", "lane_remove", "lane_diff", "lane_run",
+                               "lane_shell"})
+
 PANES = {"tasks": "#tasks-pane", "lanes": "#lanes", "events": "#events", "chat": "#chat"}
 PANE_WIDGETS = {"tasks": "#tasks", "lanes": "#lanes", "events": "#events", "chat": "#chat"}
 
@@ -131,6 +138,8 @@ class WorklanesApp(App):
         self._lanes_error = ""
         self._pending_task: int | None = None
         self._pending_lane: str | None = None
+        self._cursor_moves: set[Worker] = set()
+        self._typed_ahead: list[tuple[str, Any]] = []
         self._run_cancel: threading.Event | None = None
         self._last_command = ""
         from tui.agent_host import AgentHost
@@ -428,6 +437,13 @@ class WorklanesApp(App):
             self.request_status_refresh()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker in self._cursor_moves and event.state in (
+                WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            # Its ActionDone (or ActionFailed) was posted before this: the cursor is
+            # where the action put it.
+            self._cursor_moves.discard(event.worker)
+            if not self._cursor_moves and self._typed_ahead:
+                self.call_later(self._run_typed_ahead)
         if event.state == WorkerState.ERROR:
             err = event.worker.error
             what = event.worker.description or event.worker.name
@@ -445,11 +461,30 @@ class WorklanesApp(App):
                               if not isinstance(err, WorklanesError) else str(err))
 
     # -- running core calls -------------------------------------------------------------
-    @work(thread=True, exit_on_error=False, group="action")
     def run_core(self, what: str, fn: Callable[[], AppMessage | None],
-                 logged: Callable[[Exception], bool] = lambda exc: False) -> None:
+                 logged: Callable[[Exception], bool] = lambda exc: False,
+                 moves_cursor: bool = False) -> None:
         """Run one user action off the UI thread. Expected failures become a
-        notification and an event; anything else reaches on_worker_state_changed."""
+        notification and an event; anything else reaches on_worker_state_changed.
+        ``moves_cursor``: keys acting on the selection wait until it is done."""
+        worker = self._run_core(what, fn, logged)
+        if moves_cursor:
+            self._cursor_moves.add(worker)
+
+    async def run_action(self, action: str, default_namespace: Any = None) -> bool:
+        if self._cursor_moves and action.split("(")[0].rsplit(".", 1)[-1] in ACTS_ON_SELECTION:
+            self._typed_ahead.append((action, default_namespace))
+            return True
+        return await super().run_action(action, default_namespace)
+
+    async def _run_typed_ahead(self) -> None:
+        while self._typed_ahead and not self._cursor_moves:
+            action, namespace = self._typed_ahead.pop(0)
+            await self.run_action(action, namespace)
+
+    @work(thread=True, exit_on_error=False, group="action")
+    def _run_core(self, what: str, fn: Callable[[], AppMessage | None],
+                  logged: Callable[[Exception], bool]) -> None:
         try:
             done = fn()
         except WorklanesError as exc:
@@ -529,7 +564,7 @@ class WorklanesApp(App):
             task = self.ws.tasks.create(subject)
             return ActionDone(f"Created task #{task['id']}", select_task=task["id"],
                               refresh_lanes=False, tasks=[task["id"]])
-        self.run_core("creating a task", create)
+        self.run_core("creating a task", create, moves_cursor=True)
 
     @on(QuickAdd.Closed)
     def _quick_closed(self) -> None:
@@ -623,7 +658,8 @@ class WorklanesApp(App):
                 return ActionDone(f"Created lane {name} for task #{tid}", select_lane=name,
                                   lanes=True, tasks=[tid])
             # Core writes worktree.create.failed itself.
-            self.run_core(f"creating lane {name}", run, logged=lambda exc: True)
+            self.run_core(f"creating lane {name}", run, logged=lambda exc: True,
+                          moves_cursor=True)
         self.push_screen(CreateLaneScreen(task, slugify(task.get("subject", ""))), create)
 
     def action_lane_keep(self) -> None:
