@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from core.errors import CorruptFileError
+from core.errors import ConflictError, CorruptFileError
 
 LOCK_TIMEOUT = 30.0
 
@@ -70,12 +70,21 @@ def parse_json(raw: bytes, path: Path | str) -> Any:
 def locked(lock_path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     """Hold an inter-process lock on a separate lock file (never on the data file itself,
     which is replaced atomically and so cannot carry a lock)."""
-    from filelock import FileLock  # lazy: readers (and the app's first paint) never lock
+    from filelock import FileLock, Timeout  # lazy: readers (and the first paint) never lock
 
     lock_path = Path(lock_path)
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(lock_path), timeout=timeout):
+    lock = FileLock(str(lock_path), timeout=timeout)
+    try:
+        lock.acquire()
+    except Timeout:
+        # The lock is an flock: it dies with its holder, so this is a live process.
+        raise ConflictError(f"{lock_path} stayed locked by another process for {timeout:g}s; "
+                            "let it finish (a worklanes command or agent) and retry") from None
+    try:
         yield
+    finally:
+        lock.release()
 
 
 def append_line(path: Path, line: str) -> None:

@@ -93,3 +93,36 @@ def test_kill_9_never_leaves_a_partial_or_empty_file(ws):
         assert all(e["event"] != "parse_error" for e in ws.events.tail(100_000))
     ids = [t["id"] for t in ws.tasks.list().tasks]
     assert len(ids) == len(set(ids)) and len(ids) > 12
+
+
+HOLD_LOCK = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {root!r})
+    from core.fsutil import locked
+    with locked({lock!r}):
+        print("held", flush=True)
+        sys.stdin.read()
+""")
+
+
+def test_a_lock_held_too_long_is_a_one_line_error(ws):
+    import pytest
+
+    from core.errors import ConflictError
+    from core.fsutil import locked
+
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK.format(
+        root=str(ROOT), lock=str(ws.tasks.lock_path))], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(ConflictError) as info:
+            with locked(ws.tasks.lock_path, timeout=0.2):
+                raise AssertionError("got a lock another process holds")
+        assert str(ws.tasks.lock_path) in str(info.value) and "retry" in str(info.value)
+        assert "\n" not in str(info.value)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    with locked(ws.tasks.lock_path, timeout=5):  # released with its holder
+        pass
