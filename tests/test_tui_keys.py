@@ -107,6 +107,28 @@ async def test_keys_typed_ahead_of_a_new_row_act_on_it(repo):
                        what="the new lane kept")
 
 
+async def test_keys_typed_ahead_of_a_failed_create_are_dropped(repo, monkeypatch):
+    """If the new row never comes, the keys typed for it must not act on the old one."""
+    import core.tasks
+    from core.fsutil import locked as real_locked
+
+    monkeypatch.setattr(core.tasks, "locked", lambda path: real_locked(path, timeout=0.3))
+    ws = Workspace.open(repo)
+    ws.tasks.create("Existing")
+    async with running(repo) as (pilot, app):
+        with locked(ws.tasks.lock_path):   # the create times out waiting for it
+            await pilot.press("n", *"Never made", "enter", "s")
+            await wait_for(pilot, lambda: "Skipped 1 key" in notes(app), what="the dropped key's note")
+        assert "stayed locked by another process" in notes(app)
+        await pilot.pause()
+        assert ws.tasks.get(1)["status"] == "pending"   # s did not reach task #1
+        assert [t["id"] for t in ws.tasks.list().tasks] == [1]
+
+
+def notes(app) -> str:
+    return "\n".join(str(n.message) for n in app._notifications)
+
+
 def lane_status(ws, name: str) -> str | None:
     return next((lane["status"] for lane in ws.lanes.list() if lane["name"] == name), None)
 

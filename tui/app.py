@@ -271,6 +271,7 @@ class WorklanesApp(App):
             gc.enable()
 
     def on_unmount(self) -> None:
+        self._stop_threads()
         self._resume_gc()  # an app that never painted (a test, an early exit)
         if self._gc_frozen:
             self._gc_frozen = False
@@ -442,7 +443,15 @@ class WorklanesApp(App):
             # Its ActionDone (or ActionFailed) was posted before this: the cursor is
             # where the action put it.
             self._cursor_moves.discard(event.worker)
-            if not self._cursor_moves and self._typed_ahead:
+            if event.state != WorkerState.SUCCESS or event.worker.result is False:
+                # The row they were typed for never came: acting on the old selection
+                # instead could remove or change the wrong thing.
+                dropped, self._typed_ahead = len(self._typed_ahead), []
+                if dropped:
+                    keys = f"{dropped} key" + ("s" if dropped > 1 else "")
+                    self.notify(f"Skipped {keys} typed ahead: the action they waited for "
+                                "failed", severity="warning")
+            elif not self._cursor_moves and self._typed_ahead:
                 self.call_later(self._run_typed_ahead)
         if event.state == WorkerState.ERROR:
             err = event.worker.error
@@ -484,12 +493,12 @@ class WorklanesApp(App):
 
     @work(thread=True, exit_on_error=False, group="action")
     def _run_core(self, what: str, fn: Callable[[], AppMessage | None],
-                  logged: Callable[[Exception], bool]) -> None:
+                  logged: Callable[[Exception], bool]) -> bool:
         try:
             done = fn()
         except WorklanesError as exc:
             self.post_message(ActionFailed(what, str(exc), logged(exc)))
-            return
+            return False
         if isinstance(done, ActionDone):
             if done.lanes:
                 done.updates.append(self._lanes_message())
@@ -498,6 +507,7 @@ class WorklanesApp(App):
                 done.updates.append(self._tasks_message(snap))
         if done is not None:
             self.post_message(done)
+        return True
 
     def _post_tasks(self, ids: list[int] | None = None) -> None:
         """From a worker: re-read these tasks now, not when the watcher gets to it."""
@@ -988,21 +998,26 @@ class WorklanesApp(App):
 
     # -- quitting ------------------------------------------------------------------------
     async def _on_message(self, message: Any) -> None:
-        # Past exit the screens are being taken down: what workers and tables still
-        # post has nothing left to update.
-        if self._exit and isinstance(message, (AppMessage, KeyedTable.RowHighlighted)):
+        # Past exit (or a shutdown without exit(), as run_test does) the screens are
+        # being taken down: what workers and tables still post has nothing to update.
+        if (self._exit or not self._running) and isinstance(
+                message, (AppMessage, KeyedTable.RowHighlighted)):
             return
         await super()._on_message(message)
 
     def exit(self, *args: Any, **kwargs: Any) -> None:
-        # Threads cannot be killed: tell each one to stop, so the interpreter's final
-        # join of worker threads returns at once, even mid-turn.
+        self._stop_threads()
+        super().exit(*args, **kwargs)
+
+    def _stop_threads(self) -> None:
+        """Threads cannot be killed: tell each one to stop, so the interpreter's final
+        join of worker threads returns at once, even mid-turn. Also on unmount: a
+        shutdown without exit() (run_test, a crash) must not leave the watcher behind."""
         self.agent_host.cancel.set()
         if self._run_cancel is not None:
             self._run_cancel.set()
         if self.watcher is not None:
             self.watcher.stop()
-        super().exit(*args, **kwargs)
 
 
 def _terminal_alive(app: App) -> bool:
