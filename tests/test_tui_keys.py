@@ -342,6 +342,7 @@ async def test_r_reconciles_and_fixes_a_lane_deleted_by_hand(demo):
         await pilot.press("f")
         await wait_for(pilot, lambda: app.lane_table.cells_of("ui-login") is None, what="fixed")
         assert app.ws.lanes.get("ui-login")["status"] == "removed"
+        assert re.search(r"Reconcile fixed (\d+) of \1 finding", notes(app))   # all of them
 
 
 async def test_tab_and_shift_tab_move_between_panes(demo):

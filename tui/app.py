@@ -56,7 +56,6 @@ def _palette_provider():
     return WorklanesCommands
 
 
-# Each pane's bordered widget, and the widget that takes the focus in it.
 # Keys that act on the selected row. While an action that moves the cursor (creating a
 # task or a lane) is still running, they wait for it: typed ahead ("n", a subject,
 # Enter, "w"), they must reach the new row, not the one selected before it.
@@ -64,6 +63,7 @@ ACTS_ON_SELECTION = frozenset({"task_edit", "task_cycle_status", "task_blockers"
                                "lane_keep", "lane_remove", "lane_diff", "lane_run",
                                "lane_shell"})
 
+# Each pane's bordered widget, and the widget that takes the focus in it.
 PANES = {"tasks": "#tasks-pane", "lanes": "#lanes", "events": "#events", "chat": "#chat"}
 PANE_WIDGETS = {"tasks": "#tasks", "lanes": "#lanes", "events": "#events", "chat": "#chat"}
 
@@ -514,9 +514,6 @@ class WorklanesApp(App):
         snap = self.board.reload(ids) if ids is not None else self.board.load_all()
         self.post_message(self._tasks_message(snap))
 
-    def _post_lanes(self) -> None:
-        self.post_message(self._lanes_message())
-
     # -- selection ---------------------------------------------------------------------
     def selected_task(self, quiet: bool = False) -> dict[str, Any] | None:
         tid = self.task_table.selected_task_id
@@ -787,14 +784,9 @@ class WorklanesApp(App):
             return subprocess.call([shell], cwd=path)
 
     def action_reconcile(self) -> None:
-        self.run_core("reconciling lanes", lambda: ReconcileDone(self.ws.lanes.reconcile(), False))
+        self.run_core("reconciling lanes", lambda: ReconcileDone(self.ws.lanes.reconcile()))
 
     def on_reconcile_done(self, msg: ReconcileDone) -> None:
-        if msg.fixed:
-            fixed = sum(1 for f in msg.findings if f.fixed)
-            self.notify(f"Reconcile fixed {fixed} of {len(msg.findings)} finding(s)")
-            self._post_after_fix()
-            return
         if not msg.findings:
             self.notify("Lane index and git worktrees agree", timeout=3)
             return
@@ -802,14 +794,14 @@ class WorklanesApp(App):
 
         def fix(yes: bool | None) -> None:
             if yes:
-                self.run_core("fixing lanes",
-                              lambda: ReconcileDone(self.ws.lanes.reconcile(fix=True), True))
-        self.push_screen(ReconcileScreen(msg.findings), fix)
+                self.run_core("fixing lanes", apply_fixes)
 
-    @work(thread=True, exit_on_error=False, group="action", description="re-reading after a fix")
-    def _post_after_fix(self) -> None:
-        self._post_lanes()
-        self._post_tasks()
+        def apply_fixes() -> ActionDone:
+            findings = self.ws.lanes.reconcile(fix=True)
+            fixed = sum(1 for f in findings if f.fixed)
+            return ActionDone(f"Reconcile fixed {fixed} of {len(findings)} finding(s)",
+                              lanes=True, tasks=True)
+        self.push_screen(ReconcileScreen(msg.findings), fix)
 
     # -- panes -------------------------------------------------------------------------
     def _focus_now(self, widget: Any) -> None:

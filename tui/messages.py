@@ -120,10 +120,11 @@ class CommandFinished(AppMessage):
 
 
 class ReconcileDone(AppMessage):
-    def __init__(self, findings: list[Any], fixed: bool) -> None:
+    """What ``r`` found (nothing fixed yet: the fixes ask first)."""
+
+    def __init__(self, findings: list[Any]) -> None:
         super().__init__()
         self.findings = findings
-        self.fixed = fixed
 
 
 # -- agent ------------------------------------------------------------------------------
