@@ -110,15 +110,15 @@ async def test_keys_typed_ahead_of_a_new_row_act_on_it(repo):
 async def test_keys_typed_ahead_of_a_failed_create_are_dropped(repo, monkeypatch):
     """If the new row never comes, the keys typed for it must not act on the old one."""
     import core.tasks
-    from core.fsutil import locked as real_locked
 
-    monkeypatch.setattr(core.tasks, "locked", lambda path: real_locked(path, timeout=0.3))
+    monkeypatch.setattr(core.tasks, "locked", lambda path: locked(path, timeout=0.3))
     ws = Workspace.open(repo)
     ws.tasks.create("Existing")
     async with running(repo) as (pilot, app):
         with locked(ws.tasks.lock_path):   # the create times out waiting for it
             await pilot.press("n", *"Never made", "enter", "s")
-            await wait_for(pilot, lambda: "Skipped 1 key" in notes(app), what="the dropped key's note")
+            await wait_for(pilot, lambda: "Skipped 1 key" in notes(app),
+                           what="the dropped key's note")
         assert "stayed locked by another process" in notes(app)
         await pilot.pause()
         assert ws.tasks.get(1)["status"] == "pending"   # s did not reach task #1
@@ -326,7 +326,7 @@ async def test_o_without_a_terminal_to_suspend_says_so(demo):
 async def test_r_reconciles_and_fixes_a_lane_deleted_by_hand(demo):
     async with running(demo) as (pilot, app):
         await pilot.press("r")
-        await wait_for(pilot, lambda: any("agree" in n.message for n in app._notifications))
+        await wait_for(pilot, lambda: "agree" in notes(app))
         shutil.rmtree(demo / ".worktrees" / "ui-login")
         # A command in a lane whose folder is gone: the output view says why, not a hang.
         await select_lane(pilot, app, "ui-login")
