@@ -65,8 +65,8 @@ class ToolCall(Static):
 WELCOME = ("The agent works on this board with the same actions as your keys: it reads and "
            "creates tasks, opens, keeps and removes lanes, reads diffs and runs commands in a "
            "lane. Writing files, running commands and removing a lane ask you first.\n\n"
-           "Try: \"What is left to do in the auth lane?\" or \"Split task #6 into smaller "
-           "tasks\".")
+           "Try: \"Which tasks are ready, and what is left in each lane?\" or \"Make a lane "
+           "for the first ready task\".")
 
 
 class ChatLog(VerticalScroll):
