@@ -11,7 +11,7 @@ from tests.fakeapi import Fault, Reply, Text, fakeapi  # noqa: F401  (fixture)
 from tui.app import create_app
 from tui.messages import AgentEvent, AgentReady, AgentTurnEnded
 from tui.screens.dialogs import ApprovalScreen
-from tui.testing import fixed_options, screen_text, settle, wait_for
+from tui.testing import fixed_options, notes, screen_text, settle, wait_for
 from tui.widgets.chat import ToolCall
 
 SIZE = (120, 36)
@@ -117,7 +117,7 @@ async def test_api_error_is_shown_logged_and_input_comes_back(repo, keyed, fakea
         await say(pilot, app, "hi")
         await wait_for(pilot, lambda: not app.chat.input.disabled, what="turn end")
         assert "prompt is too long" in chat_text(app)
-        assert any("prompt is too long" in n.message for n in app._notifications)
+        assert "prompt is too long" in notes(app)
         errors = [e for e in app.ws.events.tail(10) if e["event"] == "agent.error"]
         assert errors and "prompt is too long" in errors[-1]["error"]
 
@@ -188,7 +188,7 @@ async def test_without_a_key_the_chat_says_what_to_set(repo):
         await wait_for(pilot, lambda: "ANTHROPIC_API_KEY" in chat_text(app), what="key message")
         assert app.chat.input.disabled
         await pilot.press("slash")
-        assert any("not available" in n.message for n in app._notifications)
+        assert "not available" in notes(app)
         await pilot.press("tab", "n", "x", "enter")  # everything else works
         await wait_for(pilot, lambda: 1 in app.tasks_by_id, what="task")
 

@@ -17,7 +17,7 @@ from tui.messages import ActionDone, TasksLoaded
 from tui.screens.dialogs import (BlockersScreen, CommandScreen, CreateLaneScreen, EditTaskScreen,
                                  ReconcileScreen, RemoveLaneScreen)
 from tui.screens.views import DiffScreen, HelpScreen, OutputScreen
-from tui.testing import FIXED_EPOCH, fixed_options, running, screen_text, wait_for
+from tui.testing import FIXED_EPOCH, fixed_options, notes, running, screen_text, wait_for
 from tui.widgets.panes import QuickAdd
 
 SIZE = (120, 36)
@@ -125,10 +125,6 @@ async def test_keys_typed_ahead_of_a_failed_create_are_dropped(repo, monkeypatch
         assert [t["id"] for t in ws.tasks.list().tasks] == [1]
 
 
-def notes(app) -> str:
-    return "\n".join(str(n.message) for n in app._notifications)
-
-
 def lane_status(ws, name: str) -> str | None:
     return next((lane["status"] for lane in ws.lanes.list() if lane["name"] == name), None)
 
@@ -176,7 +172,7 @@ async def test_b_adds_and_removes_blockers_and_reports_a_cycle(demo):
         await select_task(pilot, app, 1)
         await pilot.press("b", *"4", "enter")
         assert "cycle" in await ui_error(pilot, app)
-        assert any("cycle" in n.message for n in app._notifications)
+        assert "cycle" in notes(app)
 
 
 async def test_w_creates_a_lane_for_the_selected_task(repo):
@@ -210,7 +206,7 @@ async def test_w_with_a_bad_name_or_base_ref_reports_clearly(repo):
         app.screen.query_one("#base").value = "no-such-ref"
         await pilot.press("enter")
         await wait_for(pilot, lambda: events_of(app, "worktree.create.failed"), what="failed event")
-        await wait_for(pilot, lambda: any("no-such-ref" in n.message for n in app._notifications))
+        await wait_for(pilot, lambda: "no-such-ref" in notes(app))
         assert len(events_of(app, "ui.error")) == 1  # not logged twice
         assert app.lanes_index == []
 
@@ -226,7 +222,7 @@ async def test_k_keeps_the_selected_lane_also_from_the_board(demo):
         await select_task(pilot, app, 5)
         await pilot.press("k")
         await pilot.pause()
-        assert any("no lane" in n.message for n in app._notifications)
+        assert "no lane" in notes(app)
 
 
 async def test_x_removes_a_clean_lane_and_completes_its_task(demo):
@@ -253,13 +249,13 @@ async def test_x_on_a_dirty_lane_refuses_then_forces_and_archives(demo):
         assert "refs/worklanes/archive/auth-refactor" in text and "2 uncommitted" in text
         await pilot.press("enter")  # without force: refused by core
         await wait_for(pilot, lambda: events_of(app, "worktree.remove.failed"), what="refusal")
-        assert any("uncommitted" in n.message for n in app._notifications)
+        assert "uncommitted" in notes(app)
         assert not events_of(app, "ui.error")  # core already logged it
         await pilot.press("x", "f", "enter")
         await wait_for(pilot, lambda: app.lane_table.cells_of("auth-refactor") is None)
         assert git(demo, "rev-parse", "--verify", "refs/worklanes/archive/auth-refactor").strip()
-        await wait_for(pilot, lambda: any("saved under refs/worklanes/archive/auth-refactor" in n.message
-                                          for n in app._notifications), what="where the work went")
+        await wait_for(pilot, lambda: "saved under refs/worklanes/archive/auth-refactor"
+                       in notes(app), what="where the work went")
         assert app.tasks_by_id[1]["status"] == "in_progress"  # not completed: not asked
 
 
@@ -467,7 +463,7 @@ async def test_corrupt_task_file_is_shown_on_the_board(repo):
         await select_task(pilot, app, 2)
         await pilot.press("s")  # acting on it is refused politely
         await pilot.pause()
-        assert any("Select a task" in n.message for n in app._notifications)
+        assert "Select a task" in notes(app)
         assert (repo / ".tasks" / "task_2.json").read_text() == "{not json"
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from core.workspace import Workspace
 from tui.messages import ActionFailed, EventsAppended, LaneStatusesLoaded, TasksLoaded
-from tui.testing import running, screen_text, wait_for
+from tui.testing import notes, running, screen_text, wait_for
 from tui.watch import classify
 
 SIZE = (120, 36)
@@ -148,8 +148,7 @@ async def test_failed_actions_post_action_failed(repo):
         assert app.ws.events.tail(1)[0]["event"] == "ui.error"
         # An unexpected exception goes through the one worker-error handler.
         app.run_core("a bug", lambda: 1 / 0)
-        await wait_for(pilot, lambda: any("ZeroDivisionError" in n.message
-                                          for n in app._notifications))
+        await wait_for(pilot, lambda: "ZeroDivisionError" in notes(app))
         # And the watcher reports through a message too.
         app.ws.tasks.create("seen")
         await wait_for(pilot, lambda: any(isinstance(m, TasksLoaded) and m.tasks
@@ -217,7 +216,7 @@ async def test_a_state_that_cannot_be_read_is_reported_and_the_app_still_starts(
     posted: list = []
     async with running(repo, message_hook=posted.append) as (pilot, app):
         assert app.first_full_paint is not None and gc.isenabled()
-        assert any("Permission denied" in n.message for n in app._notifications)
+        assert "Permission denied" in notes(app)
         assert app.ws.events.tail(5)[-1]["event"] == "ui.error"
         monkeypatch.undo()
         app.ws.tasks.create("Readable again")

@@ -21,6 +21,11 @@ def screen_text(app: Any) -> str:
     return console.export_text()
 
 
+def notes(app: Any) -> str:
+    """The app's notifications so far, one per line."""
+    return "\n".join(str(n.message) for n in app._notifications)
+
+
 async def wait_for(pilot: Any, condition: Callable[[], Any], timeout: float = 10.0,
                    what: str = "") -> Any:
     """Let the app run until ``condition()`` is truthy: no fixed sleeps in the tests."""
