@@ -53,6 +53,17 @@ def is_ready(task: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> bool:
     return True
 
 
+def next_status(status: str) -> str:
+    """The status ``s`` moves a task to: pending, in_progress, completed, then round."""
+    return STATUSES[(STATUSES.index(status) + 1) % len(STATUSES)] if status in STATUSES \
+        else STATUSES[0]
+
+
+def related_ids(task: dict[str, Any]) -> list[int]:
+    """The tasks whose files a status change of ``task`` may have rewritten."""
+    return sorted(set(task.get("blocks") or []) | set(task.get("released") or []))
+
+
 def open_blockers(task: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> list[int]:
     return [d for d in task.get("blockedBy") or []
             if by_id.get(d) is not None and by_id[d].get("status") != "completed"]
@@ -162,25 +173,103 @@ class TaskBoard:
                 if value is not None and task.get(key) != value:
                     changed[key] = value
                     task[key] = value
-            self._save(task)
             if status == "completed" and before != "completed":
                 self._release_dependents(task)
+            elif status is not None and status != "completed" and before == "completed":
+                self._restore_dependents(task)
+            self._save(task)
         if changed:
             self.events.emit("task.updated", task=_brief(task), changes=changed)
         if status == "completed" and before != "completed":
             self.events.emit("task.completed", task=_brief(task))
         return task
 
+    def cycle_status(self, task_id: int) -> dict[str, Any]:
+        """Move a task to the next status (``next_status``) of what is on disk now, not of
+        what a caller saw earlier; ``related_ids`` of the result names the dependents."""
+        with locked(self.lock_path):
+            status = next_status(self.get(task_id).get("status", ""))
+        return self.update(task_id, status=status)
+
+    # Completing a task unblocks its dependents, as the seed does: the id leaves their
+    # blockedBy, and moves from the task's ``blocks`` to ``released``, so both sides of the
+    # mirror keep agreeing. Re-opening it puts it back in the blockedBy of the released
+    # dependents still open (unless that would now make a cycle). Held lock assumed; the
+    # caller saves ``task``.
     def _release_dependents(self, task: dict[str, Any]) -> None:
-        """Completing a task unblocks its dependents (held lock assumed)."""
+        released = set(task.get("released") or [])
         for dep_id in list(task.get("blocks") or []):
             try:
                 dep = self.get(dep_id)
             except (NotFoundError, CorruptFileError):
                 continue
+            released.add(dep_id)
             if task["id"] in (dep.get("blockedBy") or []):
                 dep["blockedBy"] = [b for b in dep["blockedBy"] if b != task["id"]]
                 self._save(dep)
+        task["blocks"] = []
+        if released:
+            task["released"] = sorted(released)
+
+    def _restore_dependents(self, task: dict[str, Any]) -> None:
+        blocks = set(task.get("blocks") or [])
+        for dep_id in task.pop("released", None) or []:
+            try:
+                dep = self.get(dep_id)
+            except (NotFoundError, CorruptFileError):
+                continue
+            if dep.get("status") == "completed" or self._reaches(task["id"], dep_id):
+                continue
+            dep["blockedBy"] = sorted(set(dep.get("blockedBy") or []) | {task["id"]})
+            self._save(dep)
+            blocks.add(dep_id)
+        task["blocks"] = sorted(blocks)
+
+    def _check_new_blocker(self, task: dict[str, Any], blocker: dict[str, Any]) -> None:
+        tid, by = task["id"], blocker["id"]
+        if tid == by:
+            raise InvalidInputError(f"task {tid} cannot block itself")
+        if task.get("status") == "completed":
+            raise InvalidInputError(f"task {tid} is completed; reopen it (status pending) "
+                                    "before it can wait on another task")
+        if blocker.get("status") == "completed":
+            raise InvalidInputError(f"task {by} is completed, so task {tid} cannot wait on it")
+        if self._reaches(by, tid):
+            raise InvalidInputError(
+                f"task {by} already waits on task {tid}; blocking {tid} on {by} "
+                "would make a cycle")
+
+    def set_blockers(self, task_id: int, blocked_by: Iterable[int]) -> tuple[dict[str, Any], list[int]]:
+        """Make ``blocked_by`` the task's whole blocker list, as one change: every new
+        blocker is checked first, and on any error nothing is written. Returns the task
+        and the ids of the other tasks whose files changed."""
+        task_id = _as_id(task_id)
+        wanted = sorted({_as_id(b) for b in blocked_by})
+        with locked(self.lock_path):
+            task = self.get(task_id)
+            current = set(task.get("blockedBy") or [])
+            added = {}
+            for by in wanted:
+                if by not in current:
+                    added[by] = self.get(by)
+                    self._check_new_blocker(task, added[by])
+            removed = sorted(current - set(wanted))
+            if not added and not removed:
+                return task, []
+            task["blockedBy"] = wanted
+            self._save(task)
+            for by, blocker in added.items():
+                blocker["blocks"] = sorted(set(blocker.get("blocks") or []) | {task_id})
+                self._save(blocker)
+            for by in removed:
+                try:
+                    blocker = self.get(by)
+                except (NotFoundError, CorruptFileError):
+                    continue
+                _drop_dependent(blocker, task_id)
+                self._save(blocker)
+        self.events.emit("task.updated", task=_brief(task), changes={"blockedBy": wanted})
+        return task, sorted([*added, *removed])
 
     def block(self, task_id: int, by: int) -> dict[str, Any]:
         task_id, by = _as_id(task_id), _as_id(by)
@@ -188,10 +277,7 @@ class TaskBoard:
             raise InvalidInputError(f"task {task_id} cannot block itself")
         with locked(self.lock_path):
             task, blocker = self.get(task_id), self.get(by)
-            if self._reaches(by, task_id):
-                raise InvalidInputError(
-                    f"task {by} already waits on task {task_id}; blocking {task_id} on {by} "
-                    "would make a cycle")
+            self._check_new_blocker(task, blocker)
             task["blockedBy"] = sorted(set(task.get("blockedBy") or []) | {by})
             blocker["blocks"] = sorted(set(blocker.get("blocks") or []) | {task_id})
             self._save(task)
@@ -209,7 +295,7 @@ class TaskBoard:
             self._save(task)
             try:
                 blocker = self.get(by)
-                blocker["blocks"] = [b for b in blocker.get("blocks") or [] if b != task_id]
+                _drop_dependent(blocker, task_id)
                 self._save(blocker)
             except NotFoundError:
                 pass
@@ -252,10 +338,17 @@ class TaskBoard:
             task["worktree"] = ""
             if complete:
                 task["status"] = "completed"
-            self._save(task)
             if complete and before != "completed":
                 self._release_dependents(task)
+            self._save(task)
         return task
+
+
+def _drop_dependent(blocker: dict[str, Any], task_id: int) -> None:
+    """``task_id`` no longer waits on ``blocker``: neither now nor when it is re-opened."""
+    blocker["blocks"] = [b for b in blocker.get("blocks") or [] if b != task_id]
+    if "released" in blocker:
+        blocker["released"] = [b for b in blocker["released"] if b != task_id]
 
 
 def _brief(task: dict[str, Any]) -> dict[str, Any]:

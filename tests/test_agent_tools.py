@@ -108,15 +108,17 @@ def test_task_tools(tb, ws):
     two = json.loads(run(tb, "task_create", subject="Login page", blocked_by=[1]).output)
     assert (one["id"], two["blockedBy"]) == (1, [1])
     assert run(tb, "task_list").output.splitlines() == ["[ ] #1: Backend auth",
-                                                        "[ ] #2: Login page blockedBy=[1]"]
+                                                        "[ ] #2: Login page  blocked by #1"]
     assert run(tb, "task_list", ready=True).output == "[ ] #1: Backend auth"
     assert json.loads(run(tb, "task_get", task_id=2).output)["subject"] == "Login page"
     upd = json.loads(run(tb, "task_update", task_id=1, status="completed", owner="me").output)
     assert (upd["status"], upd["owner"]) == ("completed", "me")
     assert ws.tasks.get(2)["blockedBy"] == []      # completing unblocks
-    assert json.loads(run(tb, "task_block", task_id=1, blocked_by=2).output)["blockedBy"] == [2]
-    assert "cycle" in run(tb, "task_block", task_id=2, blocked_by=1).output
-    assert json.loads(run(tb, "task_unblock", task_id=1, blocked_by=2).output)["blockedBy"] == []
+    assert "task 1 is completed" in run(tb, "task_block", task_id=1, blocked_by=2).output
+    run(tb, "task_create", subject="Docs")
+    assert json.loads(run(tb, "task_block", task_id=3, blocked_by=2).output)["blockedBy"] == [2]
+    assert "cycle" in run(tb, "task_block", task_id=2, blocked_by=3).output
+    assert json.loads(run(tb, "task_unblock", task_id=3, blocked_by=2).output)["blockedBy"] == []
     bound = json.loads(run(tb, "task_bind_worktree", task_id=2, worktree="ui", owner="a").output)
     assert (bound["worktree"], bound["status"], bound["owner"]) == ("ui", "in_progress", "a")
     res = run(tb, "task_update", task_id=1, status="done")
@@ -129,7 +131,7 @@ def test_worktree_tools(tb, ws):
     run(tb, "task_create", subject="feature")
     lane = json.loads(run(tb, "worktree_create", name="feat", task_id=1).output)
     assert lane["branch"] == "wt/feat" and ws.tasks.get(1)["worktree"] == "feat"
-    assert run(tb, "worktree_list").output.startswith("[active] feat -> ")
+    assert run(tb, "worktree_list").output.startswith("[active]  feat  ")
     run(tb, "write_file", path="new.txt", content="hello\n", worktree="feat")
     status = run(tb, "worktree_status", name="feat").output
     assert json.loads(status[:status.rindex("}") + 1])["dirty"] == 1 and "?? new.txt" in status
@@ -142,7 +144,7 @@ def test_worktree_tools(tb, ws):
     res = run(tb, "worktree_remove", name="feat")
     assert res.is_error and "uncommitted" in res.output
     res = run(tb, "worktree_remove", name="feat", force=True, complete_task=True)
-    assert "refs/worklanes/archive/feat" in res.output and "task 1 completed" in res.output
+    assert "refs/worklanes/archive/feat" in res.output and "completed task #1" in res.output
     assert json.loads(run(tb, "worktree_restore", name="feat").output)["status"] == "active"
     assert (ws.root / ".worktrees/feat/wip.txt").read_text() == "wip"
     events = [e["event"] for e in json.loads(run(tb, "worktree_events", limit=100).output)]

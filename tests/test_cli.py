@@ -132,7 +132,7 @@ def test_events_command_and_follow(cli, repo):
         time.sleep(1.0)  # let the watcher start before we append
         wl(repo, "task", "add", "appended later")
         line = proc.stdout.readline()
-        assert "task.created" in line and "task=#2" in line
+        assert "task.created" in line and "#2 appended later" in line
     finally:
         proc.kill()
         proc.wait()
@@ -164,3 +164,15 @@ def test_five_try_it_steps_through_the_cli(repo):
     tail = wl(repo, "events", "-n", "3").stdout
     assert "worktree.remove.before" in tail and "task.completed" in tail and "worktree.remove.after" in tail
     assert git(repo, "status", "--porcelain") == ""
+
+
+def test_block_on_a_completed_task_is_one_clear_line(cli):
+    cli("task", "add", "Done already")
+    cli("task", "add", "Other")
+    cli("task", "update", "1", "--status", "completed")
+    res = cli("task", "block", "1", "--by", "2", code=1)
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert lines == ["worklanes: task 1 is completed; reopen it (status pending) before it "
+                     "can wait on another task"]
+    assert json.loads(cli("task", "show", "1", "--json").output)["blockedBy"] == []
+    assert "repeat for several" in cli("task", "add", "--help").output

@@ -98,3 +98,69 @@ def test_events_for_task_changes(ws):
     ws.tasks.update(1, status="completed")
     names = [e["event"] for e in ws.events.tail(10)]
     assert names == ["task.created", "task.updated", "task.completed"]
+
+
+def mirror_agrees(ws) -> bool:
+    """Every open blockedBy edge has its blocks twin and the other way round."""
+    tasks = {t["id"]: t for t in ws.tasks.list().tasks}
+    edges = {(t["id"], b) for t in tasks.values() for b in t["blockedBy"]}
+    twins = {(d, t["id"]) for t in tasks.values() for d in t["blocks"]}
+    return edges == twins
+
+
+def test_completing_releases_and_reopening_restores_dependents(ws):
+    for s in "abcd":
+        ws.tasks.create(s)
+    ws.tasks.set_blockers(4, [1])
+    ws.tasks.set_blockers(3, [1])
+    ws.tasks.update(3, status="completed")
+    statuses = []
+    for _ in range(3):   # s, s, s: in_progress, completed, pending
+        statuses.append(ws.tasks.cycle_status(1)["status"])
+        assert mirror_agrees(ws), statuses
+    assert statuses == ["in_progress", "completed", "pending"]
+    one = ws.tasks.get(1)
+    # 4 (still open) waits on 1 again; 3 was completed meanwhile and stays released.
+    assert ws.tasks.get(4)["blockedBy"] == [1] and one["blocks"] == [4]
+    assert "released" not in one
+    assert [t["id"] for t in ws.tasks.list(ready=True).tasks] == [1, 2]
+
+
+def test_reopening_skips_a_dependent_that_would_now_make_a_cycle(ws):
+    for s in "abc":
+        ws.tasks.create(s)
+    ws.tasks.block(2, by=1)
+    ws.tasks.block(1, by=3)
+    ws.tasks.update(1, status="completed")     # releases 2
+    ws.tasks.block(3, by=2)                    # 1 -> 3 -> 2: 2 waiting on 1 is a cycle now
+    ws.tasks.update(1, status="pending")
+    assert ws.tasks.get(2)["blockedBy"] == [] and ws.tasks.get(1)["blocks"] == []
+    assert mirror_agrees(ws)
+
+
+def test_set_blockers_is_all_or_nothing(ws):
+    for s in "abc":
+        ws.tasks.create(s)
+    ws.tasks.block(2, by=1)
+    before = {t["id"]: t for t in ws.tasks.list().tasks}
+    for target, ids, why in ((1, [3, 99], "task 99 does not exist"),
+                             (3, [1, 3], "cannot block itself"), (1, [3, 2], "cycle")):
+        with pytest.raises((InvalidInputError, NotFoundError), match=why):
+            ws.tasks.set_blockers(target, ids)
+        assert {t["id"]: t for t in ws.tasks.list().tasks} == before, why
+    task, touched = ws.tasks.set_blockers(3, [1, 2])
+    assert task["blockedBy"] == [1, 2] and touched == [1, 2]
+    task, touched = ws.tasks.set_blockers(3, [2])
+    assert touched == [1] and ws.tasks.get(1)["blocks"] == [2] and mirror_agrees(ws)
+    assert ws.tasks.set_blockers(3, [2]) == (ws.tasks.get(3), [])   # nothing to change
+
+
+def test_completed_tasks_neither_wait_nor_are_waited_on(ws):
+    for s in "ab":
+        ws.tasks.create(s)
+    ws.tasks.update(1, status="completed")
+    with pytest.raises(InvalidInputError, match="task 1 is completed; reopen it"):
+        ws.tasks.block(1, by=2)
+    with pytest.raises(InvalidInputError, match="task 1 is completed, so task 2 cannot wait"):
+        ws.tasks.set_blockers(2, [1])
+    assert ws.tasks.get(1)["blockedBy"] == [] and ws.tasks.get(2)["blockedBy"] == []

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from core import present
 from core.errors import WorklanesError
-from core.tasks import STATUS_MARK, STATUSES, open_blockers
+from core.tasks import STATUSES
 
 
 class _Group(click.Group):
@@ -41,16 +41,6 @@ json_option = click.option("--json", "as_json", is_flag=True,
 
 def _dump(obj: Any) -> None:
     click.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
-
-
-def _ago(ts: float | None) -> str:
-    if not ts:
-        return "-"
-    secs = max(0, time.time() - float(ts))
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if secs >= size:
-            return f"{int(secs // size)}{unit} ago"
-    return f"{int(secs)}s ago"
 
 
 @click.group(cls=_Group, invoke_without_command=True,
@@ -88,31 +78,18 @@ def task() -> None:
     """The task board (.tasks/)."""
 
 
-def _task_line(t: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> str:
-    mark = STATUS_MARK.get(t.get("status"), "[?]")
-    parts = [f"{mark} #{t['id']}: {t.get('subject', '')}"]
-    if t.get("owner"):
-        parts.append(f"owner={t['owner']}")
-    if t.get("worktree"):
-        parts.append(f"wt={t['worktree']}")
-    blockers = open_blockers(t, by_id)
-    if blockers:
-        parts.append("blocked by " + ", ".join(f"#{b}" for b in blockers))
-    return "  ".join(parts)
-
-
 def _print_task(t: dict[str, Any], as_json: bool) -> None:
     if as_json:
         _dump(t)
     else:
-        click.echo(_task_line(t, {}))
+        click.echo(present.task_line(t, {}))
 
 
 @task.command("add")
 @click.argument("subject")
 @click.option("-d", "--description", default="", help="Longer description.")
 @click.option("--owner", default="", help="Who works on it.")
-@click.option("--blocked-by", "blocked_by", multiple=True, type=int, help="Task id it waits on.")
+@click.option("--blocked-by", "blocked_by", multiple=True, type=int, help="Task id it waits on (repeat for several).")
 @json_option
 @click.pass_context
 def task_add(ctx, subject, description, owner, blocked_by, as_json):
@@ -136,7 +113,7 @@ def task_list(ctx, status, owner, ready, as_json):
         everything = listing.tasks if not (status or owner or ready) else ws.tasks.list().tasks
         by_id = {t["id"]: t for t in everything}
         for t in listing.tasks:
-            click.echo(_task_line(t, by_id))
+            click.echo(present.task_line(t, by_id))
         if not listing.tasks and not listing.errors:
             click.echo("No tasks.")
     for err in listing.errors:
@@ -202,15 +179,6 @@ def wt() -> None:
     """Lanes: git worktrees bound to tasks (.worktrees/)."""
 
 
-def _lane_row(lane: dict[str, Any], st) -> str:
-    task = f"#{lane['task_id']}" if lane.get("task_id") is not None else "-"
-    state = "missing" if st and st.missing else lane.get("status", "?")
-    cols = [f"[{state}]", lane["name"], task, lane.get("branch", "-")]
-    if st and not st.missing and state != "removed":
-        cols += [f"dirty={st.dirty}", f"+{st.ahead}/-{st.behind}", st.last_commit or "-"]
-    return "  ".join(cols)
-
-
 @wt.command("create")
 @click.argument("name")
 @click.option("--task", "task_id", type=int, help="Bind the lane to this task (-> in_progress).")
@@ -250,7 +218,7 @@ def wt_list(ctx, show_all, as_json):
     if not lanes:
         click.echo("No lanes.")
     for ln in lanes:
-        click.echo(_lane_row(ln, statuses.get(ln["name"])))
+        click.echo(present.lane_line(ln, statuses.get(ln["name"])))
 
 
 @wt.command("status")
@@ -265,7 +233,7 @@ def wt_status(ctx, name, as_json):
         return
     for key, value in st.to_dict().items():
         if key == "last_commit_ts":
-            value = _ago(value)
+            value = present.ago(value, time.time(), " ago", missing="-")
         click.echo(f"{key:>14}: {value}")
 
 
@@ -301,10 +269,7 @@ def wt_remove(ctx, name, force, complete_task, delete_branch, as_json):
     if as_json:
         _dump(entry)
         return
-    click.echo(f"removed lane {name}")
-    if entry.get("archive_ref"):
-        click.echo(f"  uncommitted work saved under {entry['archive_ref']} "
-                   f"(`worklanes wt restore {name}` brings it back)")
+    click.echo(present.removal_note(present.Removal.of(entry, complete_task)))
 
 
 @wt.command("restore")
@@ -349,22 +314,6 @@ def wt_reconcile(ctx, fix, as_json):
 
 
 # -- events -----------------------------------------------------------------------------
-def _event_line(e: dict[str, Any]) -> str:
-    ts = e.get("ts")
-    when = datetime.fromtimestamp(ts).strftime("%H:%M:%S") if isinstance(ts, (int, float)) else "--:--:--"
-    bits = [when, e.get("event", "?")]
-    task, wt_ = e.get("task") or {}, e.get("worktree") or {}
-    if task.get("id") is not None:
-        bits.append(f"task=#{task['id']}")
-    if wt_.get("name"):
-        bits.append(f"wt={wt_['name']}")
-    if e.get("error"):
-        bits.append(f"error: {e['error']}")
-    if e.get("event") == "parse_error":
-        bits.append(f"unparsable line: {e.get('raw', '')[:80]}")
-    return "  ".join(bits)
-
-
 @main.command()
 @click.option("-n", "limit", default=20, show_default=True, help="How many of the newest events.")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new events as they are appended.")
@@ -373,7 +322,7 @@ def _event_line(e: dict[str, Any]) -> str:
 def events(ctx, limit, follow, as_json):
     """The lifecycle event log (.worktrees/events.jsonl)."""
     ws = _ws(ctx)
-    show = (lambda e: click.echo(json.dumps(e, default=str))) if as_json else (lambda e: click.echo(_event_line(e)))
+    show = (lambda e: click.echo(json.dumps(e, default=str))) if as_json else (lambda e: click.echo(present.event_line(e)))
     follower = ws.events.follower(from_end=True) if follow else None
     for e in ws.events.tail(limit):
         show(e)

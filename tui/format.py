@@ -1,45 +1,19 @@
-"""How tasks, lanes and events look on screen. Pure functions of their data (and of a
-clock and a time zone, so snapshots stay stable), shared by the panes and tests."""
+"""How tasks, lanes and events look on screen: table cells and colours on top of the
+plain wording of core/present.py (shared with the CLI and the agent's tools)."""
 
 from __future__ import annotations
 
-import datetime as _dt
 from typing import Any, Callable
 
 from rich.cells import cell_len
 from rich.highlighter import Highlighter
 from rich.text import Text
 
+from core.present import (EVENT_NAME_WIDTH, ago, ahead_behind, clip, clock_time,  # noqa: F401
+                          event_line, is_failure)
 from core.tasks import STATUS_MARK, is_ready, open_blockers, task_file_id
 
-EVENT_NAME_WIDTH = 22  # the longest core event names (worktree.remove.failed)
 SUBJECT_WIDTH = 60      # longer subjects are cut, so one task cannot widen the board
-FAILURE_EVENTS = ("parse_error", "ui.error", "agent.error")
-
-
-def is_failure(name: str, has_error: bool = False) -> bool:
-    return name.endswith(".failed") or name in FAILURE_EVENTS or has_error
-
-
-def clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def ago(ts: float | None, now: float) -> str:
-    if not ts:
-        return ""
-    secs = max(0, int(now - ts))
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if secs >= size:
-            return f"{secs // size}{unit}"
-    return f"{secs}s"
-
-
-def clock_time(ts: Any, tz: _dt.tzinfo | None) -> str:
-    try:
-        return _dt.datetime.fromtimestamp(float(ts), tz).strftime("%H:%M:%S")
-    except (TypeError, ValueError, OverflowError, OSError):
-        return "--:--:--"
 
 
 # -- table cells -------------------------------------------------------------------------
@@ -151,7 +125,7 @@ def render_lane(cells: tuple) -> list[Cell]:
         dirty_c, ab_c = cell("…", "dim"), cell("…", "dim")
     else:
         dirty_c = cell(str(dirty), "bold yellow") if dirty else cell("·", "dim")
-        ab_c = cell(f"↑{ahead} ↓{behind}", "" if (ahead or behind) else "dim")
+        ab_c = cell(ahead_behind(ahead, behind), "" if (ahead or behind) else "dim")
     if error:
         last_c = cell(error[0], "red")
     else:
@@ -161,40 +135,6 @@ def render_lane(cells: tuple) -> list[Cell]:
 
 
 # -- events -----------------------------------------------------------------------------
-
-def event_line(event: dict[str, Any], tz: _dt.tzinfo | None) -> str:
-    """One line a event: time, kind, then who and what. ``EventHighlighter`` colours it
-    from the text alone, so the tail can store plain strings (cheap, bounded)."""
-    name = str(event.get("event", "?"))
-    if name == "parse_error":
-        return f"{'--:--:--'} {name:<{EVENT_NAME_WIDTH}} unparsable line: {event.get('raw', '')[:200]}"
-    task = event.get("task") or {}
-    wt = event.get("worktree") or {}
-    parts = []
-    if isinstance(task, dict) and task.get("id") is not None:
-        parts.append(f"#{task['id']}")
-        if task.get("subject"):
-            parts.append(str(task["subject"]))
-        if task.get("status") and name != "task.created":
-            parts.append(f"[{task['status']}]")
-    if isinstance(wt, dict) and wt.get("name"):
-        parts.append(f"lane {wt['name']}")
-    if event.get("command"):
-        parts.append(f"$ {event['command']}")
-        if event.get("exit_code") is not None:
-            parts.append(f"-> exit {event['exit_code']}")
-    if event.get("changes") and isinstance(event["changes"], dict):
-        parts.append(", ".join(f"{k}={v}" for k, v in event["changes"].items()
-                               if k not in ("status",) or name != "task.completed"))
-    if event.get("finding"):
-        parts.append(f"{event['finding']}: {event.get('action', '')}")
-    if event.get("what"):
-        parts.append(str(event["what"]))
-    if event.get("error"):
-        parts.append(f"!! {event['error']}")
-    line = f"{clock_time(event.get('ts'), tz)} {name:<{EVENT_NAME_WIDTH}} {' '.join(parts)}"
-    return " ".join(line.split("\n"))
-
 
 _KIND_STYLE = (
     ("task.completed", "bold green"),

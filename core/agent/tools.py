@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from core import git
+from core import git, present
 from core.errors import WorklanesError
 from core.proc import DEFAULT_CAP, run_command
-from core.tasks import STATUS_MARK, STATUSES, open_blockers
+from core.tasks import STATUSES
 from core.workspace import Workspace
 
 OUTPUT_CAP = DEFAULT_CAP          # characters of tool output the model gets
@@ -282,14 +282,7 @@ def _edit_file(tb: Toolbox, a: dict[str, Any], cancel) -> str:
 def _task_list(tb: Toolbox, a: dict[str, Any], cancel) -> str:
     listing = tb.ws.tasks.list(status=a.get("status"), ready=bool(a.get("ready")))
     by_id = {t["id"]: t for t in tb.ws.tasks.list().tasks}
-    lines = []
-    for t in listing.tasks:
-        mark = STATUS_MARK.get(t.get("status"), "[?]")
-        owner = f" owner={t['owner']}" if t.get("owner") else ""
-        wt = f" wt={t['worktree']}" if t.get("worktree") else ""
-        blockers = open_blockers(t, by_id)
-        blocked = f" blockedBy={blockers}" if blockers else ""
-        lines.append(f"{mark} #{t['id']}: {t['subject']}{owner}{wt}{blocked}")
+    lines = [present.task_line(t, by_id) for t in listing.tasks]
     lines += [f"(unreadable: {e})" for e in listing.errors]
     return "\n".join(lines) or "No tasks."
 
@@ -315,12 +308,7 @@ def _lane_created(tb: Toolbox, a: dict[str, Any], cancel) -> str:
 
 
 def _lane_list(tb: Toolbox, a: dict[str, Any], cancel) -> str:
-    lanes = tb.ws.lanes.list()
-    lines = []
-    for wt in lanes:
-        task = f" task={wt['task_id']}" if wt.get("task_id") is not None else ""
-        lines.append(f"[{wt.get('status', 'unknown')}] {wt['name']} -> {wt.get('path')} "
-                     f"({wt.get('branch', '-')}){task}")
+    lines = [present.lane_line(lane) for lane in tb.ws.lanes.list()]
     return "\n".join(lines) or "No worktrees in index."
 
 
@@ -348,13 +336,8 @@ def _lane_remove(tb: Toolbox, a: dict[str, Any], cancel) -> str:
     entry = tb.ws.lanes.remove(name, force=bool(a.get("force")),
                                complete_task=bool(a.get("complete_task")),
                                delete_branch=bool(a.get("delete_branch")))
-    out = f"Removed worktree '{name}'"
-    if entry.get("archive_ref"):
-        out += (f"; its uncommitted changes were saved under {entry['archive_ref']} "
-                "(worktree_restore brings them back)")
-    if a.get("complete_task") and entry.get("task_id") is not None:
-        out += f"; task {entry['task_id']} completed"
-    return out
+    return present.removal_note(present.Removal.of(entry, bool(a.get("complete_task"))),
+                                present.RESTORE_TOOL)
 
 
 def _events(tb: Toolbox, a: dict[str, Any], cancel) -> str:
