@@ -27,13 +27,13 @@ from tui.app import create_app  # noqa: E402
 from tui.demo import make_demo_repo  # noqa: E402
 from tui.screens.dialogs import ApprovalScreen  # noqa: E402
 from tui.screens.views import DiffScreen  # noqa: E402
-from tui.testing import FIXED_EPOCH, fixed_options, settle, wait_for  # noqa: E402
+from tests.tui_helpers import FIXED_EPOCH, fixed_options, settle, wait_for  # noqa: E402
 
 
 async def _ready(pilot) -> None:
     app = pilot.app
     await settle(pilot, app)
-    await wait_for(pilot, lambda: len(app.statuses) == 2, what="lane status")
+    await wait_for(pilot, lambda: len(app.lane_table.statuses) == 2, what="lane status")
     await wait_for(pilot, lambda: not app.chat.input.disabled, what="agent")
     await settle(pilot, app)
     app.task_table.focus()

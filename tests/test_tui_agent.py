@@ -11,7 +11,7 @@ from tests.fakeapi import Fault, Reply, Text, fakeapi  # noqa: F401  (fixture)
 from tui.app import create_app
 from tui.messages import AgentEvent, AgentReady, AgentTurnEnded
 from tui.screens.dialogs import ApprovalScreen
-from tui.testing import fixed_options, notes, screen_text, settle, wait_for
+from tests.tui_helpers import fixed_options, notes, screen_text, settle, wait_for
 from tui.widgets.chat import ToolCall
 
 SIZE = (120, 36)
@@ -168,7 +168,7 @@ async def test_conversation_comes_back_when_reopened(repo, keyed, fakeapi):
         assert "same actions as your keys" in chat_text(app)  # a new chat says what it can do
         await say(pilot, app, "make a task")
         await wait_for(pilot, lambda: not app.chat.input.disabled, what="turn end")
-        await wait_for(pilot, lambda: 1 in app.tasks_by_id, what="task from the agent")
+        await wait_for(pilot, lambda: 1 in app.tasks_pane.tasks_by_id, what="task from the agent")
     posted: list = []
     app = agent_app(repo, fakeapi)
     async with app.run_test(size=SIZE, message_hook=posted.append) as pilot:
@@ -190,7 +190,7 @@ async def test_without_a_key_the_chat_says_what_to_set(repo):
         await pilot.press("slash")
         assert "not available" in notes(app)
         await pilot.press("tab", "n", "x", "enter")  # everything else works
-        await wait_for(pilot, lambda: 1 in app.tasks_by_id, what="task")
+        await wait_for(pilot, lambda: 1 in app.tasks_pane.tasks_by_id, what="task")
 
 
 async def test_turn_thread_error_restores_input(repo, keyed, fakeapi):

@@ -14,10 +14,10 @@ from tests.conftest import git
 from tui.app import create_app
 from tui.demo import make_demo_repo
 from tui.messages import ActionDone, TasksLoaded
-from tui.screens.dialogs import (BlockersScreen, CommandScreen, CreateLaneScreen, EditTaskScreen,
-                                 ReconcileScreen, RemoveLaneScreen)
+from tui.screens.dialogs import (BlockersScreen, CommandScreen, ConfirmScreen, CreateLaneScreen,
+                                 EditTaskScreen, ReconcileScreen, RemoveLaneScreen)
 from tui.screens.views import DiffScreen, HelpScreen, OutputScreen
-from tui.testing import FIXED_EPOCH, fixed_options, notes, running, screen_text, wait_for
+from tests.tui_helpers import FIXED_EPOCH, fixed_options, notes, running, screen_text, wait_for
 from tui.widgets.panes import QuickAdd
 
 SIZE = (120, 36)
@@ -138,7 +138,7 @@ async def test_e_edits_subject_owner_and_description(demo):
         subject.value = "Configurable session timeout"
         app.screen.query_one("#owner").value = "carol"
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.tasks_by_id[5]["owner"] == "carol")
+        await wait_for(pilot, lambda: app.tasks_pane.tasks_by_id[5]["owner"] == "carol")
         task = app.ws.tasks.get(5)
         assert task["subject"] == "Configurable session timeout"
         assert "Configurable session timeout" in screen_text(app)
@@ -149,12 +149,25 @@ async def test_s_cycles_status_and_completing_unblocks(demo):
         await select_task(pilot, app, 5)
         for expected in ("in_progress", "completed", "pending"):
             await pilot.press("s")
-            await wait_for(pilot, lambda: app.tasks_by_id[5]["status"] == expected, what=expected)
-        # Task 4 waits on task 1: completing 1 makes 4 ready.
+            await wait_for(pilot, lambda: app.tasks_pane.tasks_by_id[5]["status"] == expected, what=expected)
+        # Task 4 waits on task 1: completing 1 makes 4 ready. Task 1 has a live lane, so
+        # completing it asks first; Esc keeps it as it is.
         await select_task(pilot, app, 1)
         await pilot.press("s")
-        await wait_for(pilot, lambda: app.tasks_by_id[1]["status"] == "completed")
-        await wait_for(pilot, lambda: app.task_table._cells["4"][-1] is True, what="4 ready")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        assert "still has lane auth-refactor" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.ws.tasks.get(1)["status"] == "in_progress"
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: app.tasks_pane.tasks_by_id[1]["status"] == "completed")
+        await wait_for(pilot, lambda: app.task_table.cells_of("4")[-1] is True, what="4 ready")
+        # Re-opening it blocks 4 again, and both sides of the mirror agree.
+        await pilot.press("s")
+        await wait_for(pilot, lambda: app.task_table.cells_of("4")[5] == (1,), what="4 blocked")
+        assert app.ws.tasks.get(1)["blocks"] == [4] and app.ws.tasks.get(4)["blockedBy"] == [1]
 
 
 async def test_b_adds_and_removes_blockers_and_reports_a_cycle(demo):
@@ -163,16 +176,21 @@ async def test_b_adds_and_removes_blockers_and_reports_a_cycle(demo):
         await pilot.press("b")
         assert isinstance(app.screen, BlockersScreen)
         await pilot.press(*"4", "enter")
-        await wait_for(pilot, lambda: app.tasks_by_id[5]["blockedBy"] == [4])
-        assert app.task_table._cells["5"][5] == (4,)
+        await wait_for(pilot, lambda: app.tasks_pane.tasks_by_id[5]["blockedBy"] == [4])
+        assert app.task_table.cells_of("5")[5] == (4,)
         # Remove it again: an empty list.
         await pilot.press("b", "backspace", "enter")
-        await wait_for(pilot, lambda: app.tasks_by_id[5]["blockedBy"] == [])
+        await wait_for(pilot, lambda: app.tasks_pane.tasks_by_id[5]["blockedBy"] == [])
         # 1 cannot wait on 4 (4 already waits on 1): a notification and an event.
         await select_task(pilot, app, 1)
         await pilot.press("b", *"4", "enter")
         assert "cycle" in await ui_error(pilot, app)
         assert "cycle" in notes(app)
+        # One bad id among good ones: nothing is applied.
+        await select_task(pilot, app, 5)
+        await pilot.press("b", *"6 99", "enter")
+        await wait_for(pilot, lambda: "task 99 does not exist" in notes(app), what="refusal")
+        assert app.ws.tasks.get(5)["blockedBy"] == [] and app.ws.tasks.get(6)["blocks"] == []
 
 
 async def test_w_creates_a_lane_for_the_selected_task(repo):
@@ -187,8 +205,8 @@ async def test_w_creates_a_lane_for_the_selected_task(repo):
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.lane_table.selected_key == "auth-refactor-tokens",
                        what="lane row")
-        assert app.tasks_by_id[1]["worktree"] == "auth-refactor-tokens"
-        assert app.tasks_by_id[1]["status"] == "in_progress"
+        assert app.tasks_pane.tasks_by_id[1]["worktree"] == "auth-refactor-tokens"
+        assert app.tasks_pane.tasks_by_id[1]["status"] == "in_progress"
         assert (repo / ".worktrees" / "auth-refactor-tokens").is_dir()
 
 
@@ -208,7 +226,7 @@ async def test_w_with_a_bad_name_or_base_ref_reports_clearly(repo):
         await wait_for(pilot, lambda: events_of(app, "worktree.create.failed"), what="failed event")
         await wait_for(pilot, lambda: "no-such-ref" in notes(app))
         assert len(events_of(app, "ui.error")) == 1  # not logged twice
-        assert app.lanes_index == []
+        assert app.lane_table.lanes == []
 
 
 async def test_k_keeps_the_selected_lane_also_from_the_board(demo):
@@ -233,7 +251,7 @@ async def test_x_removes_a_clean_lane_and_completes_its_task(demo):
         assert not app.screen.query("#force")  # clean: no force offered
         await pilot.press("c", "enter")
         await wait_for(pilot, lambda: app.lane_table.cells_of("ui-login") is None, what="row gone")
-        assert app.tasks_by_id[2]["status"] == "completed"
+        assert app.tasks_pane.tasks_by_id[2]["status"] == "completed"
         assert app.ws.lanes.get("ui-login")["status"] == "removed"
         assert events_of(app, "worktree.remove.after")
 
@@ -241,7 +259,7 @@ async def test_x_removes_a_clean_lane_and_completes_its_task(demo):
 async def test_x_on_a_dirty_lane_refuses_then_forces_and_archives(demo):
     async with running(demo) as (pilot, app):
         await select_lane(pilot, app, "auth-refactor")
-        await wait_for(pilot, lambda: "auth-refactor" in app.statuses, what="status")
+        await wait_for(pilot, lambda: "auth-refactor" in app.lane_table.statuses, what="status")
         await pilot.press("x")
         screen = app.screen
         assert isinstance(screen, RemoveLaneScreen)
@@ -256,7 +274,7 @@ async def test_x_on_a_dirty_lane_refuses_then_forces_and_archives(demo):
         assert git(demo, "rev-parse", "--verify", "refs/worklanes/archive/auth-refactor").strip()
         await wait_for(pilot, lambda: "saved under refs/worklanes/archive/auth-refactor"
                        in notes(app), what="where the work went")
-        assert app.tasks_by_id[1]["status"] == "in_progress"  # not completed: not asked
+        assert app.tasks_pane.tasks_by_id[1]["status"] == "in_progress"  # not completed: not asked
 
 
 async def test_d_shows_the_diff_scrollable(demo):
@@ -343,21 +361,21 @@ async def test_r_reconciles_and_fixes_a_lane_deleted_by_hand(demo):
 
 async def test_tab_and_shift_tab_move_between_panes(demo):
     async with running(demo) as (pilot, app):
-        seen = [app._current_pane()]
+        seen = [app.main.current_pane()]
         for _ in range(4):
             await pilot.press("tab")
-            seen.append(app._current_pane())
+            seen.append(app.main.current_pane())
         assert seen == ["tasks", "lanes", "events", "chat", "tasks"]
         await pilot.press("shift+tab")
-        assert app._current_pane() == "chat"
+        assert app.main.current_pane() == "chat"
         await pilot.press("shift+tab")
-        assert app._current_pane() == "events"
+        assert app.main.current_pane() == "events"
 
 
 async def test_z_zooms_the_focused_pane_and_esc_restores(demo):
     async with running(demo, size=(80, 24)) as (pilot, app):
         await pilot.press("tab", "z")
-        assert app.screen.maximized is app._pane("lanes")
+        assert app.screen.maximized is app.main.pane("lanes")
         assert "Ahead" not in screen_text(app)  # the lanes pane fills the screen
         await pilot.press("z")
         assert app.screen.maximized is None
@@ -381,7 +399,7 @@ async def test_q_quits(repo):
     async with running(repo) as (pilot, app):
         await pilot.press("q")
         await pilot.pause()
-        assert app._exit
+        assert app.return_code is not None
 
 
 async def test_keys_can_be_remapped_by_binding_id(repo):
@@ -433,10 +451,10 @@ async def test_mouse_selects_rows_and_focuses_panes(demo):
         # ui-login line 3.
         await pilot.click("#lanes", offset=(3, 3))
         await pilot.pause()
-        assert app._current_pane() == "lanes"
+        assert app.main.current_pane() == "lanes"
         assert app.lane_table.selected_key == "ui-login"
         await pilot.click("#events")
-        assert app._current_pane() == "events"
+        assert app.main.current_pane() == "events"
 
 
 async def test_opens_from_inside_a_lane(demo):
@@ -471,9 +489,9 @@ async def test_corrupt_lane_index_is_reported_once(repo):
     (repo / ".worktrees").mkdir(exist_ok=True)
     (repo / ".worktrees" / "index.json").write_text("[1, 2")
     async with running(repo) as (pilot, app):
-        errors = [n for n in app._notifications if "index.json" in n.message]
+        errors = [n for n in notes(app).splitlines() if "index.json" in n]
         assert len(errors) == 1
-        assert "corrupt" in (app._pane("lanes").border_subtitle or "")
+        assert "corrupt" in (app.main.pane("lanes").border_subtitle or "")
 
 
 def test_make_demo_repo_builds_the_story(tmp_path):

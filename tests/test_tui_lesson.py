@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from tui.screens.views import OutputScreen
-from tui.testing import running, screen_text, wait_for
+from tests.tui_helpers import running, screen_text, wait_for
 
 
 def tail_kinds(app) -> list[str]:
-    return [ln.split()[1] for ln in app.event_tail._lines if len(ln.split()) > 1]
+    return [ln.split()[1] for ln in app.event_tail.lines if len(ln.split()) > 1]
 
 
 async def test_lesson_steps_with_keys_only(repo):
@@ -15,9 +15,9 @@ async def test_lesson_steps_with_keys_only(repo):
 
         # 1. Create tasks for backend auth and the frontend login page; list them.
         await pilot.press("n", *"Backend auth", "enter")
-        await wait_for(pilot, lambda: 1 in app.tasks_by_id, what="task 1")
+        await wait_for(pilot, lambda: 1 in app.tasks_pane.tasks_by_id, what="task 1")
         await pilot.press("n", *"Frontend login page", "enter")
-        await wait_for(pilot, lambda: 2 in app.tasks_by_id, what="task 2")
+        await wait_for(pilot, lambda: 2 in app.tasks_pane.tasks_by_id, what="task 2")
         board = screen_text(app)
         assert "Backend auth" in board and "Frontend login page" in board
 
@@ -28,9 +28,9 @@ async def test_lesson_steps_with_keys_only(repo):
         await wait_for(pilot, lambda: app.lane_table.cells_of("auth-refactor"), what="lane 1")
         await pilot.press("down", "w", "ctrl+u", *"ui-login", "enter")
         await wait_for(pilot, lambda: app.lane_table.cells_of("ui-login"), what="lane 2")
-        assert app.tasks_by_id[1]["worktree"] == "auth-refactor"
-        assert app.tasks_by_id[2]["worktree"] == "ui-login"
-        assert {t["status"] for t in app.tasks_by_id.values()} == {"in_progress"}
+        assert app.tasks_pane.tasks_by_id[1]["worktree"] == "auth-refactor"
+        assert app.tasks_pane.tasks_by_id[2]["worktree"] == "ui-login"
+        assert {t["status"] for t in app.tasks_pane.tasks_by_id.values()} == {"in_progress"}
 
         # 3. Run "git status --short" in lane auth-refactor (it is task 1's lane).
         await pilot.press("up", "exclamation_mark", "ctrl+u", *"git status --short", "enter")
@@ -41,7 +41,7 @@ async def test_lesson_steps_with_keys_only(repo):
 
         # 4. Keep lane ui-login, then look at the lanes and the events.
         await pilot.press("tab")  # the lanes pane
-        assert app._current_pane() == "lanes"
+        assert app.main.current_pane() == "lanes"
         await wait_for(pilot, lambda: app.lane_table.row_count == 2)
         while app.lane_table.selected_key != "ui-login":
             await pilot.press("down")
@@ -56,7 +56,7 @@ async def test_lesson_steps_with_keys_only(repo):
         await pilot.press("x", "c", "enter")
         await wait_for(pilot, lambda: app.lane_table.cells_of("auth-refactor") is None,
                        what="lane removed")
-        await wait_for(pilot, lambda: app.tasks_by_id[1]["status"] == "completed", what="done")
+        await wait_for(pilot, lambda: app.tasks_pane.tasks_by_id[1]["status"] == "completed", what="done")
         await wait_for(pilot, lambda: "worktree.remove.after" in tail_kinds(app), what="events")
         kinds = tail_kinds(app)
         assert "task.completed" in kinds

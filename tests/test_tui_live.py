@@ -11,7 +11,7 @@ from pathlib import Path
 
 from core.workspace import Workspace
 from tui.messages import ActionFailed, EventsAppended, LaneStatusesLoaded, TasksLoaded
-from tui.testing import notes, running, screen_text, wait_for
+from tests.tui_helpers import notes, running, screen_text, wait_for
 from tui.watch import classify
 
 SIZE = (120, 36)
@@ -28,11 +28,11 @@ async def test_changes_from_another_process_appear_without_a_keypress(repo):
     async with running(repo) as (pilot, app):
         run_elsewhere(repo, "t = ws.tasks.create('From the CLI'); "
                             "ws.lanes.create('cli-lane', task_id=t['id'])")
-        await wait_for(pilot, lambda: 1 in app.tasks_by_id and app.lane_table.cells_of("cli-lane"),
+        await wait_for(pilot, lambda: 1 in app.tasks_pane.tasks_by_id and app.lane_table.cells_of("cli-lane"),
                        what="task and lane from another process")
         await wait_for(pilot, lambda: any(ln.split()[1] == "worktree.create.after"
-                                          for ln in app.event_tail._lines), what="event")
-        assert app.tasks_by_id[1]["worktree"] == "cli-lane"
+                                          for ln in app.event_tail.lines), what="event")
+        assert app.tasks_pane.tasks_by_id[1]["worktree"] == "cli-lane"
         run_elsewhere(repo, "ws.tasks.update(1, subject='Renamed elsewhere')")
         await wait_for(pilot, lambda: "Renamed elsewhere" in screen_text(app), what="rename")
 
@@ -51,15 +51,15 @@ async def test_tables_update_in_place_keeping_cursor_and_scroll(repo):
         ws.tasks.update(45, subject="Changed under the cursor's feet")
         ws.tasks.update(1, status="completed")
         ws.tasks.create("Appended at the end")
-        await wait_for(pilot, lambda: 61 in app.tasks_by_id
-                       and app.tasks_by_id[45]["subject"].startswith("Changed"), what="updates")
+        await wait_for(pilot, lambda: 61 in app.tasks_pane.tasks_by_id
+                       and app.tasks_pane.tasks_by_id[45]["subject"].startswith("Changed"), what="updates")
         await pilot.pause()
         assert table.selected_task_id == 40
         assert table.scroll_y == scroll_before
         assert table.row_count == 61
         # A task file removed by hand disappears, the cursor stays on task 40.
         (repo / ".tasks" / "task_2.json").unlink()
-        await wait_for(pilot, lambda: 2 not in app.tasks_by_id, what="removal")
+        await wait_for(pilot, lambda: 2 not in app.tasks_pane.tasks_by_id, what="removal")
         assert table.selected_task_id == 40
 
 
@@ -72,7 +72,7 @@ async def test_a_restored_task_file_goes_back_to_its_place(repo):
     async with running(repo) as (pilot, app):
         app.task_table.select_key("5")
         (repo / ".tasks" / "task_3.json").write_text(saved)
-        await wait_for(pilot, lambda: 3 in app.tasks_by_id, what="restored")
+        await wait_for(pilot, lambda: 3 in app.tasks_pane.tasks_by_id, what="restored")
         await pilot.pause()
         assert app.task_table.keys == ["1", "2", "3", "4", "5"]
         assert app.task_table.selected_task_id == 5
@@ -82,12 +82,12 @@ async def test_event_appended_elsewhere_reaches_the_tail(repo):
     posted: list = []
     async with running(repo, message_hook=posted.append) as (pilot, app):
         app.ws.events.emit("custom.thing", worktree={"name": "x"})
-        await wait_for(pilot, lambda: any("custom.thing" in ln for ln in app.event_tail._lines))
+        await wait_for(pilot, lambda: any("custom.thing" in ln for ln in app.event_tail.lines))
         assert any(isinstance(m, EventsAppended) and not m.initial
                    and m.events[-1]["event"] == "custom.thing" for m in posted)
         # A failed event stands out in the title.
         app.ws.events.emit("worktree.remove.failed", worktree={"name": "x"}, error="boom")
-        await wait_for(pilot, lambda: "1 failed" in (app._pane("events").border_title or ""))
+        await wait_for(pilot, lambda: "1 failed" in (app.main.pane("events").border_title or ""))
 
 
 async def test_burst_of_10000_events_stays_bounded_and_responsive(repo):
@@ -99,8 +99,8 @@ async def test_burst_of_10000_events_stays_bounded_and_responsive(repo):
         tail = app.event_tail
         await wait_for(pilot, lambda: tail.new == 10_000, timeout=20, what="all 10,000 ingested")
         assert tail.line_count <= 500
-        assert "#9999" in tail._lines[-1]
-        assert "10,000 new" in app._pane("events").border_title
+        assert "#9999" in tail.lines[-1]
+        assert "10,000 new" in app.main.pane("events").border_title
         await pilot.press("n")  # still answers keys
         assert app.screen.query_one("#quick-add").display
 
@@ -111,11 +111,11 @@ async def test_partial_and_garbled_lines_in_the_log(repo):
         with open(path, "a", encoding="utf-8") as fh:
             fh.write("this is not json\n")
             fh.write('{"event": "half.written", "ts": 1')
-        await wait_for(pilot, lambda: any("parse_error" in ln for ln in app.event_tail._lines))
-        assert not any("half.written" in ln for ln in app.event_tail._lines)
+        await wait_for(pilot, lambda: any("parse_error" in ln for ln in app.event_tail.lines))
+        assert not any("half.written" in ln for ln in app.event_tail.lines)
         with open(path, "a", encoding="utf-8") as fh:
             fh.write(', "task": {}, "worktree": {}}\n')
-        await wait_for(pilot, lambda: any("half.written" in ln for ln in app.event_tail._lines))
+        await wait_for(pilot, lambda: any("half.written" in ln for ln in app.event_tail.lines))
 
 
 async def test_lane_status_refreshes_in_a_worker(repo):
@@ -135,7 +135,7 @@ async def test_lane_status_refreshes_in_a_worker(repo):
 async def test_resync_without_a_watcher_catches_up(repo):
     async with running(repo, watch=False, status_interval=0.2) as (pilot, app):
         app.ws.tasks.create("Seen by the safety net")
-        await wait_for(pilot, lambda: 1 in app.tasks_by_id, what="resync")
+        await wait_for(pilot, lambda: 1 in app.tasks_pane.tasks_by_id, what="resync")
 
 
 async def test_failed_actions_post_action_failed(repo):
@@ -180,14 +180,14 @@ async def test_a_board_too_big_to_read_before_the_first_frame_loads_in_a_worker(
         assert any(isinstance(m, TasksLoaded) and len(m.tasks) == 5 for m in posted)
         assert any(isinstance(m, EventsAppended) and m.initial for m in posted)
         assert app.task_table.row_count == 5
-        assert "before" in app.event_tail._lines[-1]
+        assert "before" in app.event_tail.lines[-1]
 
 
 async def test_the_collector_is_paused_until_the_first_paint_and_restored_on_exit(repo):
     import gc
 
     from tui.app import create_app
-    from tui.testing import fixed_options, settle
+    from tests.tui_helpers import fixed_options, settle
 
     assert gc.isenabled()
     paused: list[bool] = []
@@ -227,7 +227,7 @@ async def test_notifications_are_drawn(repo):
     # The app hides Textual's empty toast rack before the first frame (one layout fewer);
     # a notification must still show it.
     from tui.app import create_app
-    from tui.testing import fixed_options, settle
+    from tests.tui_helpers import fixed_options, settle
 
     app = create_app(repo, **fixed_options())
     async with app.run_test(size=SIZE, notifications=True) as pilot:

@@ -17,7 +17,8 @@ from tui.app import create_app
 from tui.demo import make_demo_repo
 from tui.messages import AgentEvent, AgentReady
 from tui.screens.views import DiffScreen
-from tui.testing import FIXED_EPOCH, fixed_options, settle, wait_for
+from tui.compat import markdown_stream_drained
+from tests.tui_helpers import FIXED_EPOCH, fixed_options, settle, wait_for
 
 WIDE, NARROW = (120, 36), (80, 24)
 
@@ -31,7 +32,7 @@ def demo_app(tmp_path):
 async def _ready(pilot) -> None:
     app = pilot.app
     await settle(pilot, app)
-    await wait_for(pilot, lambda: len(app.statuses) == 2, what="lane status")
+    await wait_for(pilot, lambda: len(app.lane_table.statuses) == 2, what="lane status")
     await settle(pilot, app)
 
 
@@ -84,7 +85,7 @@ def test_chat_mid_stream(snap_compare, demo_app):
         await _ready(pilot)
         app = pilot.app
         await app.chat.log_view.remove_children()  # the "agent is off" notice of fixed_options
-        app.post_message(AgentReady(agent=None, model=DEFAULT_MODEL, history=[]))
+        app.chat.post_message(AgentReady(agent=None, model=DEFAULT_MODEL, history=[]))
         await pilot.pause()
         app.chat.add_user("Check the auth lane and tell me what is left.")
         app.chat.set_running(True)
@@ -96,10 +97,10 @@ def test_chat_mid_stream(snap_compare, demo_app):
                    ToolFinished("toolu_1", "worktree_run", " M auth.py\n?? notes.txt\n"),
                    TextDelta("Two things are open:\n\n1. `auth.py` is modified but not "),
                    TextDelta("committed\n2. `notes.txt` says the stored pass")):
-            app.post_message(AgentEvent(ev))
+            app.chat.post_message(AgentEvent(ev))
         await pilot.pause(0.3)
-        await wait_for(pilot, lambda: app.chat._stream is not None
-                       and not app.chat._stream._pending, what="stream drained")
+        await wait_for(pilot, lambda: markdown_stream_drained(app.chat.stream),
+                       what="stream drained")
         await pilot.pause(0.1)
     assert snap_compare(demo_app, terminal_size=WIDE, run_before=run)
 

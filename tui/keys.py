@@ -17,12 +17,19 @@ from textual.binding import Binding
 class KeySpec:
     id: str
     key: str          # Textual key names, comma separated
-    action: str       # an App action (without the "app." prefix)
+    action: str       # an action of the key's owner (see ``owner``)
     label: str        # short, for the footer
     help: str         # one line, for the help screen and the palette
     pane: str         # tasks | lanes | chat | global
     show: bool = True
     shown_as: str = ""  # how the help screen spells the key, when it is not obvious
+    # Who carries out the action: a pane (tasks | lanes | events | chat), "screen" (the
+    # layout: focus, zoom, help) or "app". Default: the pane the key belongs to.
+    owner: str = ""
+
+    @property
+    def action_owner(self) -> str:
+        return self.owner or self.pane
 
 
 KEYS: tuple[KeySpec, ...] = (
@@ -43,18 +50,23 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("lane.shell", "o", "lane_shell", "Shell",
             "Open a shell in the lane (the app suspends and returns when it exits)", "lanes"),
     KeySpec("lanes.reconcile", "r", "reconcile", "Reconcile",
-            "Compare the lane index with git's worktrees and offer fixes", "global"),
+            "Compare the lane index with git's worktrees and offer fixes", "global",
+            owner="lanes"),
     KeySpec("pane.next", "tab", "focus_pane(1)", "Next pane", "Move to the next pane", "global",
-            show=False),
+            show=False, owner="screen"),
     KeySpec("pane.previous", "shift+tab", "focus_pane(-1)", "Previous pane", "Move to the previous pane",
-            "global", show=False),
+            "global", show=False, owner="screen"),
     KeySpec("pane.zoom", "z", "zoom", "Zoom", "Zoom the focused pane to the full screen (again to restore)",
-            "global"),
-    KeySpec("chat.focus", "slash,c", "chat_focus", "Chat", "Focus the chat input", "global"),
+            "global", owner="screen"),
+    KeySpec("chat.focus", "slash,c", "chat_focus", "Chat", "Focus the chat input", "global",
+            owner="screen"),
     KeySpec("agent.cancel", "escape", "agent_cancel", "Cancel turn",
-            "Cancel the running agent turn (or leave zoom)", "global", shown_as="esc"),
-    KeySpec("app.help", "question_mark", "help", "Help", "Show all keys", "global", shown_as="?"),
-    KeySpec("app.quit", "q", "quit", "Quit", "Quit (a running agent turn is cancelled)", "global"),
+            "Cancel the running agent turn (or leave zoom)", "global", shown_as="esc",
+            owner="screen"),
+    KeySpec("app.help", "question_mark", "help", "Help", "Show all keys", "global", shown_as="?",
+            owner="screen"),
+    KeySpec("app.quit", "q", "quit", "Quit", "Quit (a running agent turn is cancelled)", "global",
+            owner="app"),
 )
 
 # Lane keys also work from the task board: the lanes cursor follows the selected
@@ -71,13 +83,24 @@ def key_display(key: str) -> str:
 
 
 def bindings(pane: str) -> list[Binding]:
+    """The bindings a pane's widget (or, for "global", the main screen) carries. Actions
+    have no namespace: the app delivers each one to its owner (``owner_of``)."""
     specs = [k for k in KEYS if k.pane == pane]
-    out = [Binding(k.key, f"app.{k.action}", k.label, show=k.show, id=k.id, tooltip=k.help)
+    out = [Binding(k.key, k.action, k.label, show=k.show, id=k.id, tooltip=k.help)
            for k in specs]
     if pane == "tasks" and LANE_KEYS_ON_BOARD:
-        out += [Binding(k.key, f"app.{k.action}", k.label, show=False, id=k.id)
+        out += [Binding(k.key, k.action, k.label, show=False, id=k.id)
                 for k in KEYS if k.pane == "lanes"]
     return out
+
+
+_OWNERS = {k.action.split("(")[0]: k.action_owner for k in KEYS}
+
+
+def owner_of(action_name: str) -> str | None:
+    """Who carries out a key's action (by action name, without parameters); None for
+    actions that are not in the table (Textual's own, a dialog's)."""
+    return _OWNERS.get(action_name)
 
 
 def load_user_keymap() -> dict[str, str]:

@@ -1,16 +1,22 @@
-"""Every custom Message of the app, in one place (toolong's habit).
+"""Every custom Message of the app, in one place, as small dataclasses (toolong's habit).
 
-Workers and the watcher thread never touch widgets: they post one of these to the app,
-and the handler on the UI thread does the drawing. Messages that carry a whole
-snapshot may replace an older one still waiting in the queue (``can_replace``);
-messages that carry increments (events, text deltas) never do.
+Workers and the watcher thread never touch widgets: they post one of these, and the
+handler on the UI thread does the drawing. Panes talk to each other the same way: a pane
+posts, the message bubbles to the app, and the app hands it to the pane it concerns.
+Messages that carry a whole snapshot (or the latest selection) may replace an older one
+still waiting in the queue (``can_replace``); increments (events, text deltas) never do.
+Replies meant for one pane (a diff, the agent's events) do not bubble past it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from textual.message import Message
+
+# eq=False: messages are compared (and hashed) by identity, as Textual expects.
+message = dataclass(eq=False)
 
 
 class AppMessage(Message):
@@ -18,56 +24,58 @@ class AppMessage(Message):
     widgets they would draw on are already going away."""
 
 
+@message
 class TasksLoaded(AppMessage):
     """The whole board as it is now (tasks by id, plus files that failed to parse)."""
-
-    def __init__(self, tasks: list[dict[str, Any]], errors: list[Any], gen: int = 0,
-                 rows: list[Any] | None = None, ready: int = 0) -> None:
-        super().__init__()
-        self.tasks = tasks
-        self.errors = errors
-        self.gen = gen
-        self.rows = rows or []   # the board's table rows, made by the thread that read it
-        self.ready = ready
+    tasks: list[dict[str, Any]]
+    errors: list[Any]
+    gen: int = 0                                    # the newest read wins (two threads race)
+    rows: list[Any] = field(default_factory=list)   # table rows, made by the reading thread
+    ready: int = 0
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, TasksLoaded)
 
 
+@message
 class LanesLoaded(AppMessage):
     """The lane index (without live git status), or the error reading it."""
-
-    def __init__(self, lanes: list[dict[str, Any]], error: str = "", gen: int = 0) -> None:
-        super().__init__()
-        self.lanes = lanes
-        self.error = error
-        self.gen = gen
+    lanes: list[dict[str, Any]]
+    error: str = ""
+    gen: int = 0
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, LanesLoaded)
 
 
+@message
 class LaneStatusesLoaded(AppMessage):
     """Live git status of the lanes (computed in a worker; slow-ish)."""
-
-    def __init__(self, statuses: list[Any], branch: str = "") -> None:
-        super().__init__()
-        self.statuses = statuses
-        self.branch = branch
+    statuses: list[Any]
+    branch: str = ""
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, LaneStatusesLoaded)
 
 
+@message
 class EventsAppended(AppMessage):
     """New lines of events.jsonl, oldest first. ``initial`` marks the startup tail."""
-
-    def __init__(self, events: list[dict[str, Any]], initial: bool = False) -> None:
-        super().__init__()
-        self.events = events
-        self.initial = initial
+    events: list[dict[str, Any]]
+    initial: bool = False
 
 
+@message
+class BoardSelected(AppMessage):
+    """The board's cursor moved: the lanes pane follows to the selected task's lane."""
+    task_id: int | None
+    lane: str
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, BoardSelected)
+
+
+@message
 class ActionDone(AppMessage):
     """A user action finished; ``note`` is shown, ``select_*`` moves a cursor there.
 
@@ -75,106 +83,93 @@ class ActionDone(AppMessage):
     worker re-reads them into ``updates`` so the new rows and the cursor move arrive in
     one message. Posted separately, a key pressed in between could act on the row that
     was selected before (``w`` right after creating a task)."""
-
-    def __init__(self, note: str = "", select_task: int | None = None,
-                 select_lane: str | None = None, refresh_lanes: bool = True,
-                 tasks: list[int] | bool = False, lanes: bool = False) -> None:
-        super().__init__()
-        self.note = note
-        self.select_task = select_task
-        self.select_lane = select_lane
-        self.refresh_lanes = refresh_lanes
-        self.tasks = tasks
-        self.lanes = lanes
-        self.updates: list[AppMessage] = []
+    note: str = ""
+    select_task: int | None = None
+    select_lane: str | None = None
+    refresh_lanes: bool = True
+    tasks: list[int] | bool = False
+    lanes: bool = False
+    updates: list[AppMessage] = field(default_factory=list)
 
 
+@message
 class ActionFailed(AppMessage):
     """A user action failed with a one-line reason. ``logged`` means core already
     wrote a *.failed event, so the app does not add its own."""
-
-    def __init__(self, what: str, error: str, logged: bool = False) -> None:
-        super().__init__()
-        self.what = what
-        self.error = error
-        self.logged = logged
+    what: str
+    error: str
+    logged: bool = False
 
 
-class DiffLoaded(AppMessage):
-    def __init__(self, lane: str, text: str) -> None:
-        super().__init__()
-        self.lane = lane
-        self.text = text
+@message
+class DiffLoaded(AppMessage, bubble=False):
+    lane: str
+    text: str
 
 
-class CommandFinished(AppMessage):
+@message
+class CommandFinished(AppMessage, bubble=False):
     """``result`` is a core CommandResult, or None when the command could not start
     (``error`` says why)."""
-
-    def __init__(self, lane: str, command: str, result: Any, error: str = "") -> None:
-        super().__init__()
-        self.lane = lane
-        self.command = command
-        self.result = result
-        self.error = error
+    lane: str
+    command: str
+    result: Any
+    error: str = ""
 
 
-class ReconcileDone(AppMessage):
+@message
+class ReconcileDone(AppMessage, bubble=False):
     """What ``r`` found (nothing fixed yet: the fixes ask first)."""
-
-    def __init__(self, findings: list[Any]) -> None:
-        super().__init__()
-        self.findings = findings
+    findings: list[Any]
 
 
 # -- agent ------------------------------------------------------------------------------
 
-class AgentReady(AppMessage):
+@message
+class AgentReady(AppMessage, bubble=False):
     """The agent was created (after the first paint); ``history`` is the restored
     conversation of the last session, in API message format."""
-
-    def __init__(self, agent: Any, model: str, history: list[dict[str, Any]],
-                 usage: Any = None) -> None:
-        super().__init__()
-        self.agent = agent
-        self.model = model
-        self.history = history
-        self.usage = usage
+    agent: Any
+    model: str
+    history: list[dict[str, Any]]
+    usage: Any = None
 
 
-class AgentUnavailable(AppMessage):
+@message
+class AgentUnavailable(AppMessage, bubble=False):
     """No API key (or the agent could not be set up): the chat says what to do."""
-
-    def __init__(self, message: str, model: str = "") -> None:
-        super().__init__()
-        self.message = message
-        self.model = model
+    message: str
+    model: str = ""
 
 
-class AgentEvent(AppMessage):
+@message
+class AgentEvent(AppMessage, bubble=False):
     """One event of the running turn (TextDelta, ToolStarted, ToolFinished, Retrying,
     TurnFinished, AgentError from core.agent.events), in order."""
-
-    def __init__(self, event: Any) -> None:
-        super().__init__()
-        self.event = event
+    event: Any
 
 
-class AgentTurnEnded(AppMessage):
+@message
+class AgentTurnEnded(AppMessage, bubble=False):
     """The turn's thread returned (normally, cancelled, or with an error)."""
-
-    def __init__(self, error: str = "") -> None:
-        super().__init__()
-        self.error = error
+    error: str = ""
 
 
-class ApprovalNeeded(AppMessage):
-    """The agent thread waits for the user's answer: the app opens the modal and fills
+@message
+class TokensUsed(AppMessage):
+    """The conversation's token count changed (for the status line)."""
+    model: str | None
+    tokens: tuple[int, int] | None = None
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, TokensUsed)
+
+
+@message
+class ApprovalNeeded(AppMessage, bubble=False):
+    """The agent thread waits for the user's answer: the chat opens the modal and fills
     ``answer`` then sets ``done``. The agent thread never blocks on the UI loop itself
     (a blocking call into a loop that is shutting down would never return)."""
-
-    def __init__(self, request: Any, done: Any, answer: list) -> None:
-        super().__init__()
-        self.request = request
-        self.done = done
-        self.answer = answer
+    request: Any
+    done: Any
+    answer: list

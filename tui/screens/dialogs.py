@@ -223,6 +223,31 @@ class CommandScreen(Dialog[str]):
             self.dismiss(command)
 
 
+class ConfirmScreen(Dialog[bool]):
+    """A yes/no question: Enter (or y) confirms, Esc (or n) cancels."""
+
+    BINDINGS = [Binding("escape,n", "cancel", "Cancel"), Binding("y", "ok", "Confirm")]
+
+    def __init__(self, title: str, question: str, ok: str = "OK") -> None:
+        super().__init__()
+        self.title_text = title
+        self.question = question
+        self.ok = ok
+
+    def compose(self):
+        yield self.frame(Static(Text(self.question)), self.buttons(f"{self.ok} (y)"),
+                         title=self.title_text)
+
+    def on_mount(self) -> None:
+        self.query_one("#ok", Button).focus()
+
+    def action_ok(self) -> None:
+        self.confirm()
+
+    def confirm(self) -> None:
+        self.dismiss(True)
+
+
 class ReconcileScreen(Dialog[bool]):
     BINDINGS = [Binding("escape", "cancel", "Close"), Binding("f", "fix", "Fix all")]
 

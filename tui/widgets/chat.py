@@ -1,5 +1,5 @@
 """The agent chat: the conversation (streamed markdown, one line a tool call that
-updates when the call finishes) and the input. It only draws; the app runs the agent."""
+updates when the call finishes) and the input. It only draws; tui/panes/chat.py runs the agent."""
 
 from __future__ import annotations
 
@@ -77,7 +77,9 @@ class ChatInput(Input):
     pass
 
 
-class ChatPane(Vertical):
+class ChatView(Vertical):
+    """Draws one conversation; the chat pane (tui/panes/chat.py) runs the agent."""
+
     ALLOW_MAXIMIZE = True
 
     def __init__(self, cursor_blink: bool = True, **kwargs: Any) -> None:
@@ -92,6 +94,11 @@ class ChatPane(Vertical):
 
     def on_mount(self) -> None:
         self.query_one(ChatLog).anchor()
+
+    @property
+    def stream(self) -> Any:
+        """The MarkdownStream of the reply being written, if any."""
+        return self._stream
 
     @property
     def log_view(self) -> ChatLog:

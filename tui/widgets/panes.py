@@ -10,13 +10,13 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Input, Log, Static
+from textual.widgets import Input, Static
 
 from tui import format as fmt
+from tui.compat import LogWithoutMeasureThread
 
 W = TypeVar("W", bound=Widget)
 
@@ -63,10 +63,11 @@ def _k(n: int) -> str:
     return f"{n / 1000:.1f}k" if n >= 1000 else str(n)
 
 
-class EventTail(Log):
+class EventTail(LogWithoutMeasureThread):
     """The event log, newest at the bottom. Lines are plain strings (bounded by
     ``max_lines``) coloured at render time, so a burst of 10,000 events costs one
-    write of at most ``max_lines`` strings."""
+    write of at most ``max_lines`` strings. It never scrolls sideways (app.tcss), so it
+    measures new lines on the spot, not in a thread (tui/compat.py)."""
 
     def __init__(self, max_lines: int = 2000, tz: _dt.tzinfo | None = None, **kwargs: Any):
         super().__init__(max_lines=max_lines, highlight=True, auto_scroll=True, **kwargs)
@@ -83,16 +84,6 @@ class EventTail(Log):
                            if fmt.is_failure(str(e.get("event", "")), bool(e.get("error"))))
         if keep:
             self.write_lines([fmt.event_line(e, self.tz) for e in keep])
-
-    def _update_size(self, updates: int, lines: list[str]) -> None:
-        # Log measures every write in a new thread worker whose answer lays the whole
-        # screen out again, one frame later (the first paint included). This pane never
-        # scrolls sideways (overflow-x: hidden), so a cheap upper bound, set now, will do.
-        # (A private hook of Log: textual is pinned in pyproject.toml.)
-        width = max(map(len, lines), default=0)
-        if width > self._width:
-            self._width = width
-            self.virtual_size = Size(width, self.line_count)
 
 
 class QuickAdd(Input):

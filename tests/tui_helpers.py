@@ -1,29 +1,25 @@
-"""Helpers for driving the app headless: tests, the screenshot script, the benchmarks."""
+"""Helpers for driving the app headless: tests, the screenshot script, the benchmarks.
+Not shipped: they live with the tests, and read Textual internals only through
+tui/compat.py."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import time
 from typing import Any, Callable
 
-from rich.console import Console
+from tui import compat
 
 
 def screen_text(app: Any) -> str:
     """What the terminal shows, as plain text (the SVG screenshot without the styles)."""
-    width, height = app.size
-    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
-                      color_system=None, record=True, legacy_windows=False, safe_box=False)
-    console.print(app.screen._compositor.render_update(
-        full=True, screen_stack=app._background_screens))
-    return console.export_text()
+    return compat.render_screen_text(app)
 
 
 def notes(app: Any) -> str:
     """The app's notifications so far, one per line."""
-    return "\n".join(str(n.message) for n in app._notifications)
+    return "\n".join(str(n.message) for n in compat.notifications(app))
 
 
 async def wait_for(pilot: Any, condition: Callable[[], Any], timeout: float = 10.0,
