@@ -19,9 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from textual import work
-from textual.actions import parse as parse_action
 from textual.app import App
-from textual.message_pump import MessagePump
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -29,6 +27,7 @@ from core.errors import WorklanesError
 from core.workspace import Workspace
 from tui import format as fmt
 from tui import keys
+from tui.actions import ActionRunner
 from tui.compat import QuietAfterExit, hide_toast_rack
 from tui.messages import (ActionDone, ActionFailed, AppMessage, BoardSelected, EventsAppended,
                           LanesLoaded, LaneStatusesLoaded, TasksLoaded, TokensUsed)
@@ -51,14 +50,6 @@ def _palette_provider():
     return WorklanesCommands
 
 
-# Keys that act on the selected row. While an action that moves the cursor (creating a
-# task or a lane) is still running, they wait for it: typed ahead ("n", a subject,
-# Enter, "w"), they must reach the new row, not the one selected before it.
-ACTS_ON_SELECTION = frozenset({"task_edit", "task_cycle_status", "task_blockers", "lane_create",
-                               "lane_keep", "lane_remove", "lane_diff", "lane_run",
-                               "lane_shell"})
-
-
 @dataclass
 class AppOptions:
     clock: Callable[[], float] = time.time
@@ -79,7 +70,7 @@ class AppOptions:
     on_first_paint: Callable[[], None] | None = None  # called once the first full frame is drawn
 
 
-class WorklanesApp(QuietAfterExit, App):
+class WorklanesApp(QuietAfterExit, ActionRunner, App):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "worklanes"
     COMMANDS = App.COMMANDS | {_palette_provider}
@@ -97,8 +88,6 @@ class WorklanesApp(QuietAfterExit, App):
         self._follower = ws.events.follower(from_end=True)
         self._follow_lock = threading.Lock()
         self._loaded: set[str] = set()
-        self._cursor_moves: set[Worker] = set()
-        self._typed_ahead: list[tuple[str, Any]] = []
         self.command_cancel: threading.Event | None = None   # of the command ! runs now
         from tui.agent_host import AgentHost
         self.agent_host = AgentHost(ws, self.post_message, self.options.model,
@@ -333,21 +322,7 @@ class WorklanesApp(QuietAfterExit, App):
             self.lane_table.request_status_refresh()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker in self._cursor_moves and event.state in (
-                WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
-            # Its ActionDone (or ActionFailed) was posted before this: the cursor is
-            # where the action put it.
-            self._cursor_moves.discard(event.worker)
-            if event.state != WorkerState.SUCCESS or event.worker.result is False:
-                # The row they were typed for never came: acting on the old selection
-                # instead could remove or change the wrong thing.
-                dropped, self._typed_ahead = len(self._typed_ahead), []
-                if dropped:
-                    keys = f"{dropped} key" + ("s" if dropped > 1 else "")
-                    self.notify(f"Skipped {keys} typed ahead: the action they waited for "
-                                "failed", severity="warning")
-            elif not self._cursor_moves and self._typed_ahead:
-                self.call_later(self._run_typed_ahead)
+        self.release_typed_ahead(event)
         if event.state == WorkerState.ERROR:
             err = event.worker.error
             what = event.worker.description or event.worker.name
@@ -358,59 +333,6 @@ class WorklanesApp(QuietAfterExit, App):
                     self._mark_loaded(part)
             self.report_error(what, f"{type(err).__name__}: {err}"
                               if not isinstance(err, WorklanesError) else str(err))
-
-    # -- running core calls -------------------------------------------------------------
-    def run_core(self, what: str, fn: Callable[[], AppMessage | None],
-                 logged: Callable[[Exception], bool] = lambda exc: False,
-                 moves_cursor: bool = False, reply_to: MessagePump | None = None) -> None:
-        """Run one user action off the UI thread. Expected failures become a
-        notification and an event; anything else reaches on_worker_state_changed.
-        ``moves_cursor``: keys acting on the selection wait until it is done.
-        ``reply_to``: the pane that gets ``fn``'s message (an ActionDone always comes
-        here, before the worker's end, which typed-ahead keys wait for)."""
-        worker = self._run_core(what, fn, logged, reply_to)
-        if moves_cursor:
-            self._cursor_moves.add(worker)
-
-    async def run_action(self, action: Any, default_namespace: Any = None,
-                         namespaces: Any = None) -> bool:
-        """Every key, click and palette entry comes through here: an action of the key
-        table goes to its owner (keys.owner_of), wherever its binding sits."""
-        destination, name, params = parse_action(action) if isinstance(action, str) else action
-        if self._cursor_moves and name in ACTS_ON_SELECTION:
-            self._typed_ahead.append((action, default_namespace))
-            return True
-        owner = None if destination else keys.owner_of(name)
-        if owner is not None:
-            main = self.main
-            default_namespace = self if owner == "app" else main if owner == "screen" \
-                else main.pane(owner)
-        return await super().run_action(action, default_namespace, namespaces)
-
-    async def _run_typed_ahead(self) -> None:
-        while self._typed_ahead and not self._cursor_moves:
-            action, namespace = self._typed_ahead.pop(0)
-            await self.run_action(action, namespace)
-
-    @work(thread=True, exit_on_error=False, group="action")
-    def _run_core(self, what: str, fn: Callable[[], AppMessage | None],
-                  logged: Callable[[Exception], bool], reply_to: MessagePump | None) -> bool:
-        try:
-            done = fn()
-        except WorklanesError as exc:
-            self.post_message(ActionFailed(what, str(exc), logged(exc)))
-            return False
-        if isinstance(done, ActionDone):
-            if done.lanes:
-                done.updates.append(self._lanes_message())
-            if done.tasks:
-                snap = self.board.load_all() if done.tasks is True else self.board.reload(done.tasks)
-                done.updates.append(self._tasks_message(snap))
-        if isinstance(done, ActionDone) or reply_to is None:
-            self.post_message(done) if done is not None else None
-        elif done is not None:
-            reply_to.post_message(done)
-        return True
 
     # -- quitting --------------------------------------------------------------------------
     def exit(self, *args: Any, **kwargs: Any) -> None:
