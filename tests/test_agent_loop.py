@@ -198,7 +198,7 @@ def test_lesson_try_it_steps_through_the_agent(ws, api):
     ag.send('Keep worktree "ui-login", then list worktrees and inspect events.', Events())
     assert ws.lanes.get("ui-login")["status"] == "kept"
     listing, events = result_of(api, -1)
-    assert "[kept] ui-login" in listing and "[active] auth-refactor" in listing
+    assert "[kept]  ui-login" in listing and "[active]  auth-refactor" in listing
     names = [e["event"] for e in json.loads(events)]
     assert {"worktree.create.before", "worktree.create.after", "worktree.keep",
             "worktree.run"} <= set(names)
@@ -214,7 +214,7 @@ def test_lesson_try_it_steps_through_the_agent(ws, api):
     assert ws.tasks.get(1)["status"] == "completed" and ws.tasks.get(1)["worktree"] == ""
     assert ws.lanes.get("auth-refactor")["status"] == "removed"
     tasks, lanes, events = result_of(api, -1)
-    assert "[x] #1: Backend auth" in tasks and "[removed] auth-refactor" in lanes
+    assert "[x] #1: Backend auth" in tasks and "[removed]  auth-refactor" in lanes
     tail = [e["event"] for e in json.loads(events)]
     assert "task.completed" in tail and tail[-1] == "worktree.remove.after"
     assert api.errors == [] and api.pending == 0
