@@ -11,7 +11,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from core.errors import CorruptFileError, InvalidInputError, NotFoundError
 from core.events import EventLog
@@ -163,9 +163,20 @@ class TaskBoard:
             _check_status(status)
         if subject is not None and not subject.strip():
             raise InvalidInputError("a task subject cannot be empty; pass a non-empty --subject")
+        return self._update(task_id, lambda task: status, owner, subject, description)
+
+    def cycle_status(self, task_id: int) -> dict[str, Any]:
+        """Move a task to the next status (``next_status``) of what is on disk now, under
+        the same lock; ``related_ids`` of the result names the dependents it touched."""
+        return self._update(task_id, lambda task: next_status(task.get("status", "")))
+
+    def _update(self, task_id: int, new_status: Callable[[dict[str, Any]], str | None],
+                owner: str | None = None, subject: str | None = None,
+                description: str | None = None) -> dict[str, Any]:
         with locked(self.lock_path):
             task = self.get(task_id)
             before = task.get("status")
+            status = new_status(task)
             changed = {}
             for key, value in (("status", status), ("owner", owner),
                                ("subject", subject and subject.strip()),
@@ -183,13 +194,6 @@ class TaskBoard:
         if status == "completed" and before != "completed":
             self.events.emit("task.completed", task=_brief(task))
         return task
-
-    def cycle_status(self, task_id: int) -> dict[str, Any]:
-        """Move a task to the next status (``next_status``) of what is on disk now, not of
-        what a caller saw earlier; ``related_ids`` of the result names the dependents."""
-        with locked(self.lock_path):
-            status = next_status(self.get(task_id).get("status", ""))
-        return self.update(task_id, status=status)
 
     # Completing a task unblocks its dependents, as the seed does: the id leaves their
     # blockedBy, and moves from the task's ``blocks`` to ``released``, so both sides of the
