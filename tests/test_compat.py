@@ -129,3 +129,16 @@ def test_private_textual_names_only_in_compat():
                 if PRIVATE.search(line):
                     found.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
     assert found == []
+
+
+def test_breakpoint_class_agrees_with_textual():
+    """The main screen computes its first breakpoint class itself (no private call); it
+    must pick what Textual's own Resize handler will."""
+    from textual.screen import Screen
+
+    from tui.screens.main import MainScreen, breakpoint_class
+
+    points = MainScreen.HORIZONTAL_BREAKPOINTS
+    for width in (0, 40, 99, 100, 120, 300):
+        assert {breakpoint_class(width, points)} == Screen._get_breakpoint_classes(
+            Screen(), width, points), width

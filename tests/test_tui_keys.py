@@ -506,3 +506,20 @@ def test_make_demo_repo_builds_the_story(tmp_path):
     assert [e["ts"] for e in ws.events.tail(3)] == sorted(e["ts"] for e in ws.events.tail(3))
     with pytest.raises(Exception):
         make_demo_repo(root)  # not empty
+
+
+def test_every_key_has_its_action_on_its_owner():
+    """keys.py names who carries out each action; the app delivers it there."""
+    from tui.app import WorklanesApp
+    from tui.panes.chat import ChatPane
+    from tui.panes.lanes import LanesPane
+    from tui.panes.tasks import TasksPane
+    from tui.screens.main import MainScreen
+    from tui.keys import KEYS, owner_of
+
+    owners = {"app": WorklanesApp, "screen": MainScreen, "tasks": TasksPane,
+              "lanes": LanesPane, "chat": ChatPane}
+    for spec in KEYS:
+        name = spec.action.split("(")[0]
+        assert owner_of(name) == spec.action_owner
+        assert callable(getattr(owners[spec.action_owner], f"action_{name}", None)), spec.id
