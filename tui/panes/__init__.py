@@ -4,8 +4,9 @@ owner), draws what the app's loaders hand it, and runs core calls through the ap
 
 from tui.compat import QuietAfterExit
 from tui.messages import AppMessage
+from tui.widgets.tables import KeyedTable
 
 
 class Quiet(QuietAfterExit):
     """What a pane is still sent while the app quits has nothing left to draw on."""
-    QUIET_AFTER_EXIT = (AppMessage,)
+    QUIET_AFTER_EXIT = (AppMessage, KeyedTable.RowHighlighted)
