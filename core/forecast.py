@@ -95,18 +95,20 @@ def lane_base(lane: dict[str, Any]) -> str:
 def forecast_lanes(root: Path, lanes: Iterable[dict[str, Any]]) -> dict[str, Forecast]:
     """Forecast every given lane (index entries; removed ones are skipped), by name."""
     root = Path(root)
-    lanes = [ln for ln in lanes if ln.get("status") != "removed" and ln.get("branch")]
+    lanes = [ln for ln in lanes if ln.get("status") != "removed"]
     if not lanes:
         return {}
-    revs = _resolve(root, lanes)
+    revs = _resolve(root, [ln for ln in lanes if ln.get("branch")])
     results: dict[str, Forecast] = {}
     todo: list[tuple[Forecast, tuple[str, str, str]]] = []
     for lane in lanes:
         fc = Forecast(name=lane["name"], base=lane_base(lane))
         results[fc.name] = fc
-        fc.head = revs.get(_branch_ref(lane), ("", ""))[0]
+        fc.head = revs.get(_branch_ref(lane), ("", ""))[0] if lane.get("branch") else ""
         fc.base_sha, fc.base_tree = _base_rev(revs, fc.base)
-        if not fc.head:
+        if not lane.get("branch"):
+            fc.error = "the lane has no branch (a detached HEAD); nothing to merge"
+        elif not fc.head:
             fc.error = f"branch {lane['branch']} does not exist"
         elif not fc.base_sha:
             fc.error = f"base {fc.base!r} does not name a commit"
@@ -131,11 +133,11 @@ def forecast_lanes(root: Path, lanes: Iterable[dict[str, Any]]) -> dict[str, For
             if not probe.error:
                 _cache.put(key, probe)
             _apply(fc, probe)
-    forks = {ln["name"]: _fork_point(root, ln) for ln in lanes}
+    forks = {ln["name"]: _fork_point(root, ln) for ln in lanes if ln.get("branch")}
     for fc in results.values():
         if fc.error:
             continue
-        if fc.head == forks[fc.name]:
+        if fc.head == forks.get(fc.name):
             fc.reason = "empty"
         elif fc.head == fc.base_sha:
             fc.integrated, fc.reason = True, "same-commit"

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
+from urllib.parse import quote
 
 from core import git
 from core.errors import ConflictError, DirtyLaneError, GitError, InvalidInputError, WorklanesError
@@ -112,6 +113,14 @@ def _set_op(ws, name: str, op: dict[str, Any] | None = _KEEP, **changes: Any) ->
             entry["op"] = op
         lanes._save(data)
         return dict(entry)
+
+
+@contextmanager
+def base_lock(ws, ref: str) -> Iterator[None]:
+    """Merges into one branch take turns (each builds on the base the last one left);
+    merges into different branches do not wait for each other."""
+    with locked(ws.state_dir / ".locks" / f"ref-{quote(ref, safe='')}.lock"):
+        yield
 
 
 # -- small git facts ----------------------------------------------------------------------
@@ -235,22 +244,36 @@ def _merge(ws, name: str, strategy: str, check: bool, on_output, cancel) -> Merg
     plan = plan_merge(ws, name, strategy)
     if plan.problems:
         raise plan.problems[0]
-    lane, fc = plan.lane, plan.forecast
+    ran = None
+    if check and plan.check and not plan.already:
+        # Before the base lock: a long check must not hold up merges of other lanes.
+        ran = run_check(ws, plan.lane, on_output, cancel)
+        if ran.exit_code != 0:
+            raise CheckFailedError(
+                f"the check `{plan.check}` failed in lane {name!r} ({ran.summary()}); "
+                f"fix it in the lane, or merge with --no-check", ran)
+    with base_lock(ws, plan.base_ref):
+        tested = plan.forecast.head if plan.forecast else ""
+        plan = plan_merge(ws, name, strategy)  # again: the base may have moved meanwhile
+        if plan.problems:
+            raise plan.problems[0]
+        if ran is not None and plan.forecast and plan.forecast.head != tested:
+            raise ConflictError(f"lane {name!r} changed while its check ran; merge again")
+        result = _commit(ws, plan)
+    result.check = ran
+    return result
+
+
+def _commit(ws, plan: MergePlan) -> MergeResult:
+    """Build the new commits, record the intent, move the refs, finish (base lock held)."""
+    lane, fc, name, strategy = plan.lane, plan.forecast, plan.lane["name"], plan.strategy
     assert fc is not None
     result = MergeResult(lane=lane, strategy=strategy, base=plan.base, old=plan.old, new=plan.old)
     if plan.already:  # merged by other means: only the bookkeeping is left
         result.already = True
-        result.lane = _finish(ws, name, {"kind": "merge", "strategy": "already", "ref": plan.base_ref,
-                                         "old": plan.old, "new": plan.old})
+        result.lane = _finish(ws, name, {"kind": "merge", "strategy": "already-integrated",
+                                         "ref": plan.base_ref, "old": plan.old, "new": plan.old})
         return result
-    if check and plan.check:
-        result.check = run_check(ws, lane, on_output, cancel)
-        if result.check.exit_code != 0:
-            raise CheckFailedError(
-                f"the check `{plan.check}` failed in lane {name!r} ({result.check.summary()}); "
-                f"fix it in the lane, or merge with --no-check", result.check)
-        if changes(Path(lane["path"])) or rev(ws.root, f"refs/heads/{lane['branch']}") != fc.head:
-            raise ConflictError(f"lane {name!r} changed while its check ran; commit and merge again")
     subjects = _subjects(ws.root, plan.old, fc.head)
     result.commits = len(subjects)
     op: dict[str, Any] = {"kind": "merge", "step": "update-ref", "strategy": strategy,
@@ -394,10 +417,11 @@ def recover_merge(ws, name: str) -> str:
     op = ws.lanes.get(name).get("op")
     if not isinstance(op, dict) or op.get("kind") != "merge":
         return ""
-    if rev(ws.root, op["ref"]) == op.get("new"):
-        _finish(ws, name, {**op, "recovering": True})
-        return "finished"
-    _set_op(ws, name, None)
+    with base_lock(ws, op["ref"]):
+        if rev(ws.root, op["ref"]) == op.get("new"):
+            _finish(ws, name, {**op, "recovering": True})
+            return "finished"
+        _set_op(ws, name, None)
     ws.events.emit("worktree.merge.failed", worktree={"name": name}, strategy=op.get("strategy"),
                    error="interrupted before the base moved; rolled back (nothing had changed)")
     return "rolled back"

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,14 @@ def test_list_and_status_json_carry_the_forecast(cli, repo):
     st = json.loads(cli("wt", "status", "clash", "--json").output)
     assert st["conflicts"] == ["README.md"] and "integrated" in st
     assert "conflicts=1" in cli("wt", "list").output
+
+
+def test_a_detached_lane_is_listed_with_a_forecast_error(cli, repo):
+    git(repo, "worktree", "add", "-q", "--detach", str(repo / ".worktrees" / "loose"))
+    cli("wt", "reconcile", "--fix")
+    row = json.loads(cli("wt", "list", "--json").output)[0]["live"]
+    assert "no branch" in row["forecast_error"] and row["conflicts"] == []
+    assert "no branch" in cli("wt", "merge", "loose", code=1).output
 
 
 def test_merge_then_list_says_integrated_and_prune_cleans_up(cli, repo):
@@ -187,3 +196,24 @@ def test_main_moving_during_the_merge_is_refused_by_the_ref_swap(repo, tmp_path)
     assert proc.returncode == 1 and "main moved while merging" in err
     assert head(repo) == other and git(repo, "status", "--porcelain") == ""
     assert ws.lanes.get("race")["status"] == "active" and "op" not in ws.lanes.get("race")
+
+
+def test_two_merges_into_main_at_once_take_turns(repo, tmp_path):
+    ws = Workspace.open(repo)
+    for n in ("a", "b"):
+        ws.lanes.create(n)
+        commit(repo / ".worktrees" / n, {f"{n}.txt": f"{n}\n"}, f"lane {n}")
+    first, second = make_shim(tmp_path / "a"), make_shim(tmp_path / "b")
+    pa = wl(repo, "wt", "merge", "a", env=first.env(stall="update-ref", when="before"))
+    first.wait_stalled(pa)                       # a holds main's merge lock, mid-merge
+    pb = wl(repo, "wt", "merge", "b", "--squash", env=second.env())
+    deadline = time.monotonic() + 60
+    while "worktree" not in second.calls() and pb.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)                         # b has planned and waits for its turn
+    first.release()
+    outs = [p.communicate(timeout=60) for p in (pa, pb)]
+    assert (pa.returncode, pb.returncode) == (0, 0), outs
+    assert (repo / "a.txt").exists() and (repo / "b.txt").exists()
+    assert git(repo, "status", "--porcelain") == ""
+    assert [ws.lanes.get(n)["status"] for n in ("a", "b")] == ["merged", "merged"]
+    assert git(repo, "log", "-1", "--format=%P").split()[0] == ws.lanes.get("a")["merged"]["commit"]
