@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 
 from core.errors import GitError, NotARepoError
 
@@ -95,6 +97,20 @@ def feed(args: Sequence[str], cwd: Path, data: str, then: Sequence[str] | None =
     writer.join()
     code = first.returncode or last.returncode
     return GitResult(code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+
+
+@contextmanager
+def temp_index() -> Iterator[dict[str, str]]:
+    """An environment with a throwaway index, for git work that must not touch a
+    checkout's own index."""
+    fd, path = tempfile.mkstemp(prefix="worklanes-index-")
+    os.close(fd)
+    os.unlink(path)  # git wants to create it itself
+    try:
+        yield {"GIT_INDEX_FILE": path}
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
 
 
 def check(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,

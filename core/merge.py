@@ -20,13 +20,14 @@ from urllib.parse import quote
 
 from core import git
 from core.errors import ConflictError, DirtyLaneError, GitError, InvalidInputError, WorklanesError
+from core.checkouts import changes, checkout_of, in_progress, move_checkout, rev
+from core.commits import replay, subjects
 from core.forecast import Forecast, forecast_lane, lane_base
 from core.fsutil import locked
 from core.lanes import Finding, _task_ref
 from core.proc import CommandResult, run_command
 
 STRATEGIES = ("merge", "squash", "rebase")
-_MARKERS = ("MERGE_HEAD", "rebase-merge", "rebase-apply", "CHERRY_PICK_HEAD", "REVERT_HEAD")
 
 
 class CheckFailedError(ConflictError):
@@ -121,37 +122,6 @@ def base_lock(ws, ref: str) -> Iterator[None]:
     merges into different branches do not wait for each other."""
     with locked(ws.state_dir / ".locks" / f"ref-{quote(ref, safe='')}.lock"):
         yield
-
-
-# -- small git facts ----------------------------------------------------------------------
-def in_progress(path: Path) -> str:
-    """The git operation stopped half-way in this worktree ("" if none)."""
-    res = git.run(["rev-parse", *[a for m in _MARKERS for a in ("--git-path", m)]], path)
-    for marker, rel in zip(_MARKERS, res.out.splitlines()):
-        if (path / rel).exists():
-            return marker
-    return ""
-
-
-def changes(path: Path, untracked: bool = True) -> list[str]:
-    res = git.run(["status", "--porcelain",
-                   "--untracked-files=all" if untracked else "--untracked-files=no"], path)
-    if not res.ok:
-        raise GitError(f"cannot read the status of {path}: {res.message()}")
-    return [ln for ln in res.out.splitlines() if ln.strip()]
-
-
-def rev(root: Path, name: str) -> str:
-    res = git.run(["rev-parse", "-q", "--verify", f"{name}^{{commit}}"], root)
-    return res.out.strip() if res.ok else ""
-
-
-def checkout_of(ws, ref: str) -> str:
-    """The worktree (main checkout or a lane) that has ``ref`` checked out, or ""."""
-    for wt in ws.lanes.git_worktrees():
-        if wt.get("branch") == ref:
-            return str(wt["worktree"])
-    return ""
 
 
 # -- plan -----------------------------------------------------------------------------------
@@ -274,18 +244,18 @@ def _commit(ws, plan: MergePlan) -> MergeResult:
         result.lane = _finish(ws, name, {"kind": "merge", "strategy": "already-integrated",
                                          "ref": plan.base_ref, "old": plan.old, "new": plan.old})
         return result
-    subjects = _subjects(ws.root, plan.old, fc.head)
-    result.commits = len(subjects)
+    titles = subjects(ws.root, plan.old, fc.head)
+    result.commits = len(titles)
     op: dict[str, Any] = {"kind": "merge", "step": "update-ref", "strategy": strategy,
                           "ref": plan.base_ref, "old": plan.old, "checkout": plan.base_checkout,
                           "ts": time.time()}
     if strategy == "rebase":
-        new = _replay(ws.root, name, plan.old, fc.head)
+        new = replay(ws.root, name, plan.old, fc.head)
         op.update(lane_ref=f"refs/heads/{lane['branch']}", lane_old=fc.head, lane_new=new,
                   lane_checkout=lane["path"])
     else:
         parents = ["-p", plan.old] + (["-p", fc.head] if strategy == "merge" else [])
-        message = _message(ws, lane, plan.base, strategy, subjects)
+        message = _message(ws, lane, plan.base, strategy, titles)
         new = git.check(["commit-tree", fc.tree, *parents, "-m", message], ws.root,
                         what="building the merge commit").strip()
     op["new"] = result.new = new
@@ -304,12 +274,6 @@ def _commit(ws, plan: MergePlan) -> MergeResult:
     return result
 
 
-def _subjects(root: Path, base: str, head: str) -> list[str]:
-    out = git.check(["log", "--no-merges", "--format=%s", f"{base}..{head}"], root,
-                    what="listing the lane's commits")
-    return [s for s in out.splitlines() if s.strip()]
-
-
 def _message(ws, lane: dict[str, Any], base: str, strategy: str, subjects: list[str]) -> str:
     task = _task(ws, lane)
     ref = f"Task #{task['id']}: {task.get('subject', '')}" if task else ""
@@ -320,52 +284,6 @@ def _message(ws, lane: dict[str, Any], base: str, strategy: str, subjects: list[
     listing = "\n".join(f"- {s}" for s in reversed(subjects))
     squashed = f"Squashed from lane {lane['name']} ({len(subjects)} commit(s)):\n{listing}"
     return "\n\n".join(filter(None, [title, body, squashed, f"Task #{task['id']}" if task else ""]))
-
-
-def _replay(root: Path, name: str, onto: str, head: str) -> str:
-    """The lane's own commits replayed onto ``onto`` (as ``git rebase`` would: merges
-    dropped, commits already in the base skipped, authors kept), built from trees so no
-    checkout is touched. Each pick is a three-way merge of the commit against its parent,
-    which ``merge-tree`` does when both sides share a root holding the parent's tree."""
-    log = git.check(["log", "--reverse", "--topo-order", "--no-merges", "--date=raw",
-                     "--format=%H%x00%P%x00%an%x00%ae%x00%ad%x00%B%x1e", f"{onto}..{head}"],
-                    root, what="listing the lane's commits")
-    cur = onto
-    for record in filter(str.strip, log.split("\x1e")):
-        sha, parents, an, ae, ad, body = record.lstrip("\n").split("\x00", 5)
-        parent = parents.split()[0]
-        if parent == cur:  # already on top: keep the commit as it is
-            cur = sha
-            continue
-        tree = _pick(root, parent, sha, cur)
-        if tree is None:
-            raise ConflictError(
-                f"rebasing lane {name!r} stops at commit {sha[:10]} ({body.splitlines()[0] if body else ''}) "
-                f"with conflicts; use a merge (no --rebase), or `worklanes wt sync {name} --rebase` "
-                "and resolve in the lane")
-        if tree == _tree(root, cur):
-            continue  # the base already has this change
-        env = {"GIT_AUTHOR_NAME": an, "GIT_AUTHOR_EMAIL": ae, "GIT_AUTHOR_DATE": ad}
-        cur = git.check(["commit-tree", tree, "-p", cur, "-m", body.rstrip()], root, env=env,
-                        what="replaying a commit").strip()
-    return cur
-
-
-def _pick(root: Path, parent: str, commit: str, onto: str) -> str | None:
-    mk = lambda tree, *p: git.check(["commit-tree", tree, *p, "-m", "worklanes pick"], root,  # noqa: E731
-                                    what="replaying a commit").strip()
-    fork = mk(f"{parent}^{{tree}}")
-    ours, theirs = mk(f"{onto}^{{tree}}", "-p", fork), mk(f"{commit}^{{tree}}", "-p", fork)
-    res = git.run(["merge-tree", "--write-tree", "--no-messages", ours, theirs], root)
-    if res.code == 1:
-        return None
-    if not res.ok:
-        raise GitError(f"replaying commit {commit[:10]} failed: {res.message()}")
-    return res.out.split()[0]
-
-
-def _tree(root: Path, commit: str) -> str:
-    return git.check(["rev-parse", f"{commit}^{{tree}}"], root).strip()
 
 
 def _moves(op: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -394,7 +312,7 @@ def _finish(ws, name: str, op: dict[str, Any]) -> dict[str, Any]:
     """Everything after the commit point; safe to run again (recovery does)."""
     for where, a, b in _moves(op):
         if Path(where).is_dir():
-            git.check(["read-tree", "-m", "-u", a, b], Path(where), what=f"updating {where}")
+            move_checkout(Path(where), a, b, recovering=bool(op.get("recovering")))
     lane = ws.lanes.get(name)
     task = _task(ws, lane)
     if task is not None and task.get("status") != "completed":

@@ -16,7 +16,8 @@ from core import git
 from core.errors import ConflictError, DirtyLaneError, GitError, InvalidInputError
 from core.forecast import forecast_lanes, lane_base
 from core.lanes import _task_ref
-from core.merge import _set_op, changes, in_progress, lane_lock, rev
+from core.checkouts import changes, in_progress, rev
+from core.merge import _set_op, lane_lock
 
 
 @dataclass

@@ -217,3 +217,32 @@ def test_two_merges_into_main_at_once_take_turns(repo, tmp_path):
     assert git(repo, "status", "--porcelain") == ""
     assert [ws.lanes.get(n)["status"] for n in ("a", "b")] == ["merged", "merged"]
     assert git(repo, "log", "-1", "--format=%P").split()[0] == ws.lanes.get("a")["merged"]["commit"]
+
+
+def _killed_after_the_ref_moved(repo: Path, tmp_path: Path) -> tuple[Workspace, str]:
+    ws = Workspace.open(repo)
+    ws.lanes.create("h")
+    commit(repo / ".worktrees" / "h", {"README.md": "# lane\n", "k.txt": "k\n"}, "lane work")
+    killed_at(repo, tmp_path, ["wt", "merge", "h"], stall="update-ref", when="after")
+    return ws, head(repo)
+
+
+def test_a_checkout_killed_half_way_through_its_update_is_finished(repo, tmp_path):
+    ws, new = _killed_after_the_ref_moved(repo, tmp_path)
+    (repo / "README.md").write_text("# lane\n")   # as if killed after writing one file
+    res = run_wl(repo, "wt", "reconcile", "--fix")
+    assert res.returncode == 0, res.stderr
+    assert git(repo, "status", "--porcelain") == "" and (repo / "k.txt").read_text() == "k\n"
+    assert head(repo) == new and ws.lanes.get("h")["status"] == "merged"
+
+
+def test_recovery_never_overwrites_an_edit_made_after_the_crash(repo, tmp_path):
+    ws, new = _killed_after_the_ref_moved(repo, tmp_path)
+    (repo / "README.md").write_text("my own edit\n")
+    res = run_wl(repo, "wt", "reconcile", "--fix")
+    assert res.returncode == 1 and "commit or move away your changes" in res.stderr
+    assert (repo / "README.md").read_text() == "my own edit\n"
+    assert ws.lanes.get("h")["op"]["new"] == new           # still recorded, for a later try
+    (repo / "README.md").write_text("# demo\n")            # the user puts it back
+    assert run_wl(repo, "wt", "reconcile", "--fix").returncode == 0
+    assert git(repo, "status", "--porcelain") == "" and ws.lanes.get("h")["status"] == "merged"
