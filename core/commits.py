@@ -45,10 +45,13 @@ def replay(root: Path, name: str, onto: str, head: str) -> str:
 
 
 def _pick(root: Path, parent: str, commit: str, onto: str) -> str | None:
-    mk = lambda tree, *p: git.check(["commit-tree", tree, *p, "-m", "worklanes pick"], root,  # noqa: E731
-                                    what="replaying a commit").strip()
-    fork = mk(f"{parent}^{{tree}}")
-    ours, theirs = mk(f"{onto}^{{tree}}", "-p", fork), mk(f"{commit}^{{tree}}", "-p", fork)
+    def scratch(tree: str, *parents: str) -> str:  # unreferenced, gc takes them
+        return git.check(["commit-tree", tree, *parents, "-m", "worklanes pick"], root,
+                         what="replaying a commit").strip()
+
+    fork = scratch(f"{parent}^{{tree}}")
+    ours = scratch(f"{onto}^{{tree}}", "-p", fork)
+    theirs = scratch(f"{commit}^{{tree}}", "-p", fork)
     res = git.run(["merge-tree", "--write-tree", "--no-messages", ours, theirs], root)
     if res.code == 1:
         return None

@@ -159,14 +159,16 @@ def test_squash_merged_lane_stays_integrated_after_main_edits_the_same_lines(ws,
 def test_rebase_replays_the_lanes_commits_and_moves_both_checkouts(ws, repo):
     ws.lanes.create("rb")
     p = lane_path(ws, "rb")
-    first = commit(p, {"a.txt": "a\n"}, "lane one")
+    commit(p, {"a.txt": "a\n"}, "lane one")
+    git(p, "commit", "-q", "--amend", "--no-edit", "--author=Ann <ann@example.com>",
+        "--date=2001-02-03T04:05:06")
     commit(p, {"b.txt": "b\n"}, "lane two")
     main_tip = commit(repo, {"m.txt": "m\n"}, "main moves on")
     res = merge_lane(ws, "rb", strategy="rebase")
-    log = git(repo, "log", "--format=%s|%an|%P", "-3").splitlines()
+    log = git(repo, "log", "--format=%s|%an|%ad|%cn|%P", "--date=short", "-3").splitlines()
     assert [ln.split("|")[0] for ln in log] == ["lane two", "lane one", "main moves on"]
-    assert log[1].split("|")[2] == main_tip and len(log[0].split("|")[2].split()) == 1
-    assert git(repo, "log", "-1", "--format=%an", first).strip() == log[1].split("|")[1]
+    assert log[1].split("|")[1:4] == ["Ann", "2001-02-03", "Test"]   # author kept
+    assert log[1].split("|")[4] == main_tip and len(log[0].split("|")[4].split()) == 1
     assert head(repo, "wt/rb") == head(repo) == res.new
     assert (p / "m.txt").exists() and git(p, "status", "--porcelain") == ""
     assert (repo / "b.txt").exists() and git(repo, "status", "--porcelain") == ""
@@ -370,3 +372,26 @@ def test_merged_lanes_are_listed_and_reconciled_like_live_ones(ws, repo):
     assert "missing" in [f.kind for f in ws.lanes.reconcile()]
     ws.lanes.reconcile(fix=True)
     assert ws.lanes.get("m")["status"] == "removed"
+
+
+def test_rebase_refuses_a_commit_that_conflicts_even_when_the_whole_merge_is_clean(ws, repo):
+    ws.lanes.create("back")
+    p = lane_path(ws, "back")
+    commit(p, {"README.md": "# lane try\n"}, "try a title")
+    commit(p, {"README.md": "# demo\n", "x.txt": "x\n"}, "undo the title, add x")
+    commit(repo, {"README.md": "# main title\n"}, "main title")
+    assert forecast_lane(ws.root, ws.lanes.get("back")).conflicts == []
+    _unchanged(ws, repo, "back", head(repo), lambda: merge_lane(ws, "back", strategy="rebase"),
+               ConflictError, "stops at commit", "try a title")
+    assert merge_lane(ws, "back").new == head(repo)      # a plain merge is fine
+
+
+def test_rebase_skips_a_commit_the_base_already_has(ws, repo):
+    ws.lanes.create("dup")
+    p = lane_path(ws, "dup")
+    commit(p, {"same.txt": "same\n"}, "same change")
+    commit(p, {"own.txt": "own\n"}, "own change")
+    commit(repo, {"same.txt": "same\n"}, "same change, made on main")
+    merge_lane(ws, "dup", strategy="rebase")
+    assert git(repo, "log", "--format=%s", "-3").splitlines() == [
+        "own change", "same change, made on main", "initial commit"]
