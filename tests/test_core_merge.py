@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -269,6 +270,24 @@ def test_the_check_gates_the_merge_and_streams_its_output(repo):
     commit(p, {"ok.txt": "fine\n"}, "make the check pass")
     res = merge_lane(ws, "gated")
     assert res.check.exit_code == 0 and head(repo) == res.new != before
+
+
+def test_a_cancelled_check_refuses_the_merge_and_kills_the_command(repo):
+    (repo / ".worklanes.toml").write_text('[lanes]\ncheck = "echo started; sleep 300"\n')
+    ws = Workspace.open(repo)
+    ws.lanes.create("slow")
+    commit(lane_path(ws, "slow"), {"x.txt": "x\n"}, "x")
+    before, cancel = head(repo), threading.Event()
+
+    def listener(text: str) -> None:
+        if "started" in text:
+            cancel.set()
+        raise RuntimeError("a broken listener must not stall the check")
+
+    with pytest.raises(CheckFailedError, match="cancelled") as info:
+        merge_lane(ws, "slow", on_output=listener, cancel=cancel)
+    assert info.value.result.cancelled and "started" in info.value.result.output
+    assert head(repo) == before and ws.lanes.get("slow")["status"] == "active"
 
 
 def test_no_check_skips_a_failing_check(repo):
