@@ -5,6 +5,8 @@
     setup = "pip install -e ."    # run in a new lane after it is created
     setup_timeout = 600
     run_timeout = 300             # default timeout of `wt run`
+    check = "pytest -q"           # must pass in a lane before `wt merge` integrates it
+    check_timeout = 900
 
 Files listed in ``.worktreeinclude`` (one glob a line, ``#`` comments) are copied into
 each new lane: gitignored things a lane needs, such as ``.env``.
@@ -27,6 +29,8 @@ class LaneConfig:
     setup: str = ""
     setup_timeout: float = 600.0
     run_timeout: float = 300.0
+    check: str = ""
+    check_timeout: float = 900.0
 
 
 def load_lane_config(root: Path) -> LaneConfig:
@@ -56,6 +60,8 @@ def load_lane_config(root: Path) -> LaneConfig:
             setup=str(lanes.get("setup", "")),
             setup_timeout=float(lanes.get("setup_timeout", LaneConfig.setup_timeout)),
             run_timeout=float(lanes.get("run_timeout", LaneConfig.run_timeout)),
+            check=str(lanes.get("check", "")),
+            check_timeout=float(lanes.get("check_timeout", LaneConfig.check_timeout)),
         )
     except (TypeError, ValueError) as exc:
         raise InvalidInputError(f"{path}: bad value in [lanes] ({exc})") from None

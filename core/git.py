@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 
 from core.errors import GitError, NotARepoError
 
@@ -52,6 +55,62 @@ def run(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,
         strip_newline_in_stdout=False,
     )
     return GitResult(int(code or 0), out or "", err or "")
+
+
+def feed(args: Sequence[str], cwd: Path, data: str, then: Sequence[str] | None = None,
+         timeout: float = 120) -> GitResult:
+    """``git *args`` with ``data`` on stdin, for git's batch modes (one process for many
+    questions); with ``then``, its output is piped into ``git *then`` (as in
+    ``diff-tree -p | patch-id``) without passing through Python."""
+    env = {**os.environ, **_GIT_ENV}
+    if then is None:
+        try:
+            proc = subprocess.run(["git", *args], cwd=cwd, env=env, input=data.encode(),
+                                  capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return GitResult(124, "", f"error: git {args[0]} timed out after {timeout:g}s")
+        return GitResult(proc.returncode, proc.stdout.decode("utf-8", "replace"),
+                         proc.stderr.decode("utf-8", "replace"))
+    first = subprocess.Popen(["git", *args], cwd=cwd, env=env, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    last = subprocess.Popen(["git", *then], cwd=cwd, env=env, stdin=first.stdout,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first.stdout.close()  # the reader sees EOF when the writer ends
+
+    def write() -> None:
+        try:
+            first.stdin.write(data.encode())
+            first.stdin.close()
+        except BrokenPipeError:
+            pass
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()  # a thread, so a full pipe on either side cannot deadlock us
+    try:
+        out, err = last.communicate(timeout=timeout)
+        first.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        for p in (first, last):
+            p.kill()
+            p.wait()
+        return GitResult(124, "", f"error: git {args[0]} timed out after {timeout:g}s")
+    writer.join()
+    code = first.returncode or last.returncode
+    return GitResult(code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+
+
+@contextmanager
+def temp_index() -> Iterator[dict[str, str]]:
+    """An environment with a throwaway index, for git work that must not touch a
+    checkout's own index."""
+    fd, path = tempfile.mkstemp(prefix="worklanes-index-")
+    os.close(fd)
+    os.unlink(path)  # git wants to create it itself
+    try:
+        yield {"GIT_INDEX_FILE": path}
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
 
 
 def check(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,

@@ -24,12 +24,14 @@ from core.config import LaneConfig, include_patterns
 from core.errors import (ConflictError, CorruptFileError, DirtyLaneError, GitError,
                          InvalidInputError, NotFoundError)
 from core.events import EventLog
+from core.forecast import forecast_lane
 from core.fsutil import atomic_write_json, locked, read_json
 from core.proc import CommandResult, run_command
 from core.tasks import TaskBoard
 
 ARCHIVE_PREFIX = "refs/worklanes/archive/"
-LANE_STATUSES = ("active", "kept", "removed")
+LANE_STATUSES = ("active", "kept", "merged", "removed")
+LIVE_STATUSES = ("active", "kept", "merged")  # the directory is meant to exist
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 _IDENT = ["-c", "user.name=worklanes", "-c", "user.email=worklanes@localhost"]
 
@@ -52,7 +54,7 @@ def slugify(text: str, limit: int = 30) -> str:
 @dataclass
 class LaneStatus:
     name: str
-    status: str                      # index status: active | kept | removed
+    status: str                      # index status: active | kept | merged | removed
     missing: bool = False            # directory gone (removed by hand)
     dirty: int = 0                   # changed + untracked paths
     ahead: int = 0
@@ -181,7 +183,7 @@ class Lanes:
             bound = task.get("worktree")
             if bound and bound != name:
                 other = _find(index, bound)
-                if other is not None and other.get("status") in ("active", "kept"):
+                if other is not None and other.get("status") in LIVE_STATUSES:
                     raise ConflictError(
                         f"task {task_id} already has lane {bound!r}; remove it first or "
                         "create the lane without --task")
@@ -443,10 +445,15 @@ class Lanes:
         base = lane.get("base") or "HEAD"
         branch = lane["branch"]
         merged = git.run(["merge-base", "--is-ancestor", branch, base], self.root)
-        if merged.code != 0:
+        if merged.code != 0 and not self._integrated(lane):
             raise ConflictError(
                 f"branch {branch} is not fully merged into {base}; merge it first or keep the branch")
         git.check(["branch", "-D", branch], self.root, what=f"deleting {branch}")
+
+    def _integrated(self, lane: dict[str, Any]) -> bool:
+        """The base holds the lane's work by other means (squash, rebase, a merge of
+        later commits): deleting the branch loses nothing."""
+        return forecast_lane(self.root, lane).integrated
 
     def restore(self, name: str) -> dict[str, Any]:
         """Bring back a removed lane: its branch in a new worktree, plus the uncommitted
@@ -506,7 +513,7 @@ class Lanes:
             index_paths.add(lpath)
             gw = known.get(lpath)
             status = lane.get("status")
-            if status in ("active", "kept") and not Path(lpath).is_dir():
+            if status in LIVE_STATUSES and not Path(lpath).is_dir():
                 found.append(Finding("missing", lane["name"], lpath,
                                      "directory is gone (removed by hand?); the branch stays",
                                      "prune git's record and mark the lane removed"))

@@ -63,15 +63,19 @@ def ahead_behind(ahead: int, behind: int) -> str:
     return f"↑{ahead} ↓{behind}"
 
 
-def lane_line(lane: dict[str, Any], status: Any = None) -> str:
+def lane_line(lane: dict[str, Any], status: Any = None, forecast: Any = None) -> str:
     """``[active]  auth  #1  wt/auth  dirty=1  ↑2 ↓0  abc123 fix``; live columns only
-    when ``status`` (a core LaneStatus) is given and the directory exists."""
+    when ``status`` (a core LaneStatus) is given and the directory exists, and the merge
+    forecast (a core Forecast) when it says something."""
     task = f"#{lane['task_id']}" if lane.get("task_id") is not None else "-"
     state = "missing" if status is not None and status.missing else lane.get("status", "?")
     cols = [f"[{state}]", lane["name"], task, lane.get("branch", "-")]
     if status is not None and not status.missing and state != "removed":
         cols += [f"dirty={status.dirty}", ahead_behind(status.ahead, status.behind),
                  status.last_commit or "-"]
+    if forecast is not None and (forecast.conflicts or forecast.integrated):
+        cols.append(f"integrated ({forecast.reason})" if forecast.integrated
+                    else f"conflicts={len(forecast.conflicts)}")
     return "  ".join(cols)
 
 

@@ -12,8 +12,10 @@ import signal
 import subprocess
 import threading
 import time
+from codecs import getincrementaldecoder
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 DEFAULT_TIMEOUT = 300.0
 DEFAULT_CAP = 50_000  # characters kept: half from the start, half from the end
@@ -84,7 +86,10 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 def run_command(command: str, cwd: Path, timeout: float = DEFAULT_TIMEOUT,
                 cap: int = DEFAULT_CAP, cancel: threading.Event | None = None,
-                env: dict[str, str] | None = None) -> CommandResult:
+                env: dict[str, str] | None = None,
+                on_output: Callable[[str], None] | None = None) -> CommandResult:
+    """``on_output`` gets the output as it arrives (whole characters, uncapped) so a
+    front end can stream it; the result still holds the capped head + tail."""
     start = time.monotonic()
     proc = subprocess.Popen(
         ["/bin/sh", "-c", command], cwd=str(cwd), stdin=subprocess.DEVNULL,
@@ -92,11 +97,18 @@ def run_command(command: str, cwd: Path, timeout: float = DEFAULT_TIMEOUT,
         env={**os.environ, **(env or {})},
     )
     buf = _HeadTail(cap)
+    decoder = getincrementaldecoder("utf-8")("replace")
 
     def pump() -> None:
         assert proc.stdout is not None
+        stream = on_output
         while chunk := proc.stdout.read1(65536):
             buf.feed(chunk)
+            if stream is not None and (text := decoder.decode(chunk)):
+                try:
+                    stream(text)
+                except Exception:  # a broken listener must not stall the command's pipe
+                    stream = None
 
     reader = threading.Thread(target=pump, daemon=True)
     reader.start()

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from core import present
-from core.errors import WorklanesError
+from core.errors import InvalidInputError, WorklanesError
 from core.tasks import STATUSES
 
 
@@ -208,17 +208,19 @@ def wt_create(ctx, name, task_id, base_ref, no_setup, as_json):
 @click.pass_context
 def wt_list(ctx, show_all, as_json):
     """List lanes with live status (dirty files, ahead/behind, last commit)."""
+    from core.forecast import forecast_lanes
     ws = _ws(ctx)
     lanes = ws.lanes.list(include_removed=show_all or as_json)
     statuses = {s.name: s for s in ws.lanes.statuses([ln for ln in lanes if ln.get("status") != "removed"])}
+    forecasts = forecast_lanes(ws.root, lanes)
     if as_json:
-        _dump([{**ln, "live": statuses[ln["name"]].to_dict() if ln["name"] in statuses else None}
-               for ln in lanes])
+        _dump([{**ln, "live": {**statuses[ln["name"]].to_dict(), **forecasts[ln["name"]].to_dict()}
+                if ln["name"] in statuses else None} for ln in lanes])
         return
     if not lanes:
         click.echo("No lanes.")
     for ln in lanes:
-        click.echo(present.lane_line(ln, statuses.get(ln["name"])))
+        click.echo(present.lane_line(ln, statuses.get(ln["name"]), forecasts.get(ln["name"])))
 
 
 @wt.command("status")
@@ -226,12 +228,17 @@ def wt_list(ctx, show_all, as_json):
 @json_option
 @click.pass_context
 def wt_status(ctx, name, as_json):
-    """Live status of one lane."""
-    st = _ws(ctx).lanes.status(name)
+    """Live status of one lane, with its merge forecast."""
+    from core.forecast import forecast_lane
+    ws = _ws(ctx)
+    lane = ws.lanes.get(name)
+    info = ws.lanes.status(name).to_dict()
+    if lane.get("status") != "removed":
+        info.update(forecast_lane(ws.root, lane).to_dict())
     if as_json:
-        _dump(st.to_dict())
+        _dump(info)
         return
-    for key, value in st.to_dict().items():
+    for key, value in info.items():
         if key == "last_commit_ts":
             value = present.ago(value, time.time(), " ago", missing="-")
         click.echo(f"{key:>14}: {value}")
@@ -302,7 +309,9 @@ def wt_run(ctx, name, command, timeout):
 @click.pass_context
 def wt_reconcile(ctx, fix, as_json):
     """Compare the index with `git worktree list` and report (or fix) disagreements."""
-    found = _ws(ctx).lanes.reconcile(fix=fix)
+    from core.merge import merge_findings
+    ws = _ws(ctx)
+    found = ws.lanes.reconcile(fix=fix) + merge_findings(ws, fix=fix)
     if as_json:
         _dump([f.to_dict() for f in found])
         return
@@ -311,6 +320,84 @@ def wt_reconcile(ctx, fix, as_json):
     for f in found:
         done = "fixed: " if f.fixed else "fix: "
         click.echo(f"{f.kind:<13}{f.name}  {f.detail}  ({done}{f.fix})")
+
+
+# -- integration: merge, sync, prune-merged ------------------------------------------------
+@wt.command("merge")
+@click.argument("name")
+@click.option("--squash", is_flag=True, help="One commit on the base, message from the task.")
+@click.option("--rebase", is_flag=True, help="Replay the lane's commits on the base, then fast-forward.")
+@click.option("--no-check", is_flag=True, help="Skip the [lanes] check command of .worklanes.toml.")
+@click.option("--remove", is_flag=True, help="Then remove the lane and delete its branch.")
+@json_option
+@click.pass_context
+def wt_merge(ctx, name, squash, rebase, no_check, remove, as_json):
+    """Integrate lane NAME into the branch it was based on (merge commit by default).
+
+    Refused, changing nothing, if the lane or the base's checkout has uncommitted work,
+    the check fails or the forecast has conflicts (`wt sync NAME` first)."""
+    from core.merge import CheckFailedError, merge_lane
+    if squash and rebase:
+        raise InvalidInputError("--squash and --rebase exclude each other; pick one")
+    ws = _ws(ctx)
+    stream = None
+    if ws.config.check and not no_check and not as_json:
+        click.echo(f"check: {ws.config.check}", err=True)
+        stream = lambda text: click.echo(text, nl=False, err=True)  # noqa: E731
+    try:
+        res = merge_lane(ws, name, strategy="squash" if squash else "rebase" if rebase else "merge",
+                         check=not no_check, remove=remove, on_output=stream)
+    except CheckFailedError as exc:
+        if stream is None:
+            click.echo(exc.result.text(), err=True)
+        raise
+    if as_json:
+        _dump(res.to_dict())
+    elif res.already:
+        click.echo(f"lane {name} was already integrated into {res.base}; marked merged")
+    else:
+        how = {"merge": "merge commit", "squash": "squashed into", "rebase": "rebased, now at"}
+        click.echo(f"merged lane {name} into {res.base} ({res.commits} commit(s)): "
+                   f"{how[res.strategy]} {res.new[:10]}")
+    if res.removed and not as_json:
+        click.echo(f"removed lane {name} and deleted {res.lane.get('branch')}")
+    if res.remove_error:
+        click.echo(f"worklanes: merged, but removing the lane failed: {res.remove_error}", err=True)
+        ctx.exit(1)
+
+
+@wt.command("sync")
+@click.argument("name")
+@click.option("--rebase", is_flag=True, help="Rebase the lane on its base instead of merging the base in.")
+@click.option("--abort", is_flag=True, help="Undo a sync that stopped on conflicts.")
+@json_option
+@click.pass_context
+def wt_sync(ctx, name, rebase, abort, as_json):
+    """Bring the base's new commits into lane NAME, inside the lane; a conflict stays
+    there to resolve (exit code 1)."""
+    from core.sync import abort_sync, sync_lane
+    ws = _ws(ctx)
+    res = abort_sync(ws, name) if abort else sync_lane(ws, name, rebase=rebase)
+    _dump(res.to_dict()) if as_json else click.echo(res.message, err=res.state == "conflict")
+    if res.state == "conflict":
+        ctx.exit(1)
+
+
+@wt.command("prune-merged")
+@click.option("--dry-run", is_flag=True, help="Only say which lanes would go.")
+@json_option
+@click.pass_context
+def wt_prune_merged(ctx, dry_run, as_json):
+    """Remove every clean lane whose work its base already has, with its branch."""
+    from core.sync import prune_merged
+    items = prune_merged(_ws(ctx), dry_run=dry_run)
+    if as_json:
+        _dump([i.to_dict() for i in items])
+        return
+    if not items:
+        click.echo("No integrated lanes.")
+    for i in items:
+        click.echo(f"{i.action:<13}{i.name}  {i.reason}")
 
 
 # -- events -----------------------------------------------------------------------------
