@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import Any
+from typing import Any, Callable
 
 import click
 
@@ -126,18 +126,19 @@ class TerminalApprover:
         return Decision.DENY
 
 
-def run_turn(agent: Agent, text: str, printer: Printer) -> int:
-    """One user message in a worker thread, so Ctrl-C in the main thread can cancel it."""
-    cancel = threading.Event()
+def in_worker(fn: Callable[[], Any], on_interrupt: Callable[[], None], name: str) -> Any:
+    """``fn()`` in a worker thread, so Ctrl-C in the main thread can ask it to stop: the
+    first Ctrl-C calls ``on_interrupt``, a second stops waiting (returns _ABANDONED).
+    What ``fn`` raises is raised here."""
     result: dict[str, Any] = {}
 
     def work() -> None:
         try:
-            result["finished"] = agent.send(text, printer, cancel)
+            result["value"] = fn()
         except BaseException as exc:  # a bug: report it on the main thread
             result["exc"] = exc
 
-    worker = threading.Thread(target=work, name="worklanes-chat", daemon=True)
+    worker = threading.Thread(target=work, name=name, daemon=True)
     worker.start()
     interrupted = False
     while worker.is_alive():
@@ -147,10 +148,18 @@ def run_turn(agent: Agent, text: str, printer: Printer) -> int:
             if interrupted:   # a second Ctrl-C (e.g. at an approval prompt): stop waiting
                 return _ABANDONED
             interrupted = True
-            cancel.set()
+            on_interrupt()
     if "exc" in result:
         raise result["exc"]
-    finished: TurnFinished = result["finished"]
+    return result["value"]
+
+
+def run_turn(agent: Agent, text: str, printer: Printer) -> int:
+    """One user message in a worker thread, so Ctrl-C in the main thread can cancel it."""
+    cancel = threading.Event()
+    finished = in_worker(lambda: agent.send(text, printer, cancel), cancel.set, "worklanes-chat")
+    if finished is _ABANDONED:
+        return _ABANDONED
     if finished.stop_reason == "cancelled":
         return EXIT_CANCELLED
     if finished.stop_reason == "error" or printer.failed:
@@ -163,6 +172,18 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_ERROR)
 
 
+def open_agent(ctx: click.Context, model: str | None, base_url: str | None, yes: bool):
+    """(workspace, agent config) for an agent command; exits with one line without a key."""
+    from core.workspace import Workspace
+    obj = ctx.find_root().obj   # `worklanes -C DIR chat` runs as if started in DIR
+    ws = Workspace.open(obj.get("cwd") if isinstance(obj, dict) else None)
+    config = AgentConfig.load(ws.root, model=model, base_url=base_url,
+                              policy="auto" if yes else "ask")
+    if not config.has_key:
+        _fail(config.missing_key_message())
+    return ws, config
+
+
 @click.command()
 @click.argument("prompt", required=False)
 @click.option("--yes", "-y", is_flag=True, help="Allow side-effecting tools without asking "
@@ -171,7 +192,7 @@ def _fail(message: str) -> None:
               "claude-sonnet-4-6).")
 @click.option("--resume", "-r", is_flag=True, help="Continue the last saved conversation.")
 @click.option("--lane", "-l", metavar="NAME", help="Bind the agent to a lane: its file tools "
-              "and bash act only inside that worktree.")
+              "and bash act only inside that worktree; continues the lane agent's conversation.")
 @click.option("--base-url", metavar="URL", help="API base URL (default: ANTHROPIC_BASE_URL).")
 @click.pass_context
 def chat(ctx: click.Context, prompt: str | None, yes: bool, model: str | None, resume: bool,
@@ -180,21 +201,16 @@ def chat(ctx: click.Context, prompt: str | None, yes: bool, model: str | None, r
 
     Configured by ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL and MODEL_ID, from the
     environment or the repository's .env (the environment wins; flags win over both)."""
-    from core.workspace import Workspace
-    obj = ctx.find_root().obj   # `worklanes -C DIR chat` runs as if started in DIR
-    cwd = obj.get("cwd") if isinstance(obj, dict) else None
+    from core.agent.lane_state import lane_session
     try:
-        ws = Workspace.open(cwd)
-        config = AgentConfig.load(ws.root, model=model, base_url=base_url,
-                                  policy="auto" if yes else "ask")
-        if not config.has_key:
-            _fail(config.missing_key_message())
+        ws, config = open_agent(ctx, model, base_url, yes)
         printer = Printer()
         approver = TerminalApprover(printer, sys.stdin.isatty())
         if resume:
             agent = Agent.resume_last(ws, config, approver, lane=lane)
-        else:
-            agent = Agent(ws, config, approver, lane=lane)
+        else:   # a lane whose agent has a conversation continues it
+            agent = Agent(ws, config, approver, lane=lane,
+                          session_id=lane_session(ws, lane) if lane else None)
     except WorklanesError as exc:
         _fail(str(exc))
     where = f", lane {agent.lane}" if agent.lane else ""

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from core.agent.lane_state import agent_state
 from core.errors import WorklanesError
 from core.tasks import STATUS_MARK, STATUSES, open_blockers
 
@@ -159,6 +160,8 @@ def task_show(ctx, task_id, as_json):
         click.echo(f"{key:>11}: {t.get(key, '')}")
     if t.get("description"):
         click.echo(f"\n{t['description']}")
+    if t.get("report"):
+        click.echo(f"\nreport:\n{t['report']}")
 
 
 @task.command("update")
@@ -208,7 +211,15 @@ def _lane_row(lane: dict[str, Any], st) -> str:
     cols = [f"[{state}]", lane["name"], task, lane.get("branch", "-")]
     if st and not st.missing and state != "removed":
         cols += [f"dirty={st.dirty}", f"+{st.ahead}/-{st.behind}", st.last_commit or "-"]
+    agent = agent_state(lane)
+    if agent:
+        cols.append(f"agent={agent.get('state')} ({_tokens(agent)})")
     return "  ".join(cols)
+
+
+def _tokens(agent: dict[str, Any]) -> str:
+    t = agent.get("tokens") or {}
+    return f"tokens in {t.get('input', 0)}, out {t.get('output', 0)}"
 
 
 @wt.command("create")
@@ -244,8 +255,8 @@ def wt_list(ctx, show_all, as_json):
     lanes = ws.lanes.list(include_removed=show_all or as_json)
     statuses = {s.name: s for s in ws.lanes.statuses([ln for ln in lanes if ln.get("status") != "removed"])}
     if as_json:
-        _dump([{**ln, "live": statuses[ln["name"]].to_dict() if ln["name"] in statuses else None}
-               for ln in lanes])
+        _dump([{**ln, "live": statuses[ln["name"]].to_dict() if ln["name"] in statuses else None,
+                **({"agent": agent_state(ln)} if "agent" in ln else {})} for ln in lanes])
         return
     if not lanes:
         click.echo("No lanes.")
@@ -259,14 +270,20 @@ def wt_list(ctx, show_all, as_json):
 @click.pass_context
 def wt_status(ctx, name, as_json):
     """Live status of one lane."""
-    st = _ws(ctx).lanes.status(name)
+    lanes = _ws(ctx).lanes
+    st = lanes.status(name)
+    agent = agent_state(lanes.get(name))
     if as_json:
-        _dump(st.to_dict())
+        _dump({**st.to_dict(), **({"agent": agent} if agent else {})})
         return
     for key, value in st.to_dict().items():
         if key == "last_commit_ts":
             value = _ago(value)
         click.echo(f"{key:>14}: {value}")
+    if agent:
+        why = f", error: {agent['error']}" if agent.get("error") else ""
+        click.echo(f"{'agent':>14}: {agent.get('state')} (session {agent.get('session')}, "
+                   f"{_tokens(agent)}{why})")
 
 
 @wt.command("diff")
@@ -396,6 +413,8 @@ def _register_chat() -> None:
     except ImportError:
         return
     main.add_command(chat)
+    from tui.dispatch_cli import dispatch
+    main.add_command(dispatch)
 
 
 _register_chat()
