@@ -121,12 +121,12 @@ class Dispatcher:
             self._tried.add(tid)
             try:
                 name, created = lane_for_task(self.ws, task)
+                self.agents.emit(LaneEvent(name, tid, Dispatched(tid, created)))
                 run = self.agents.start(name)
             except WorklanesError as exc:
                 self._not_started(tid, str(exc))
                 continue
             self._result.runs[tid] = run
-            self.agents.emit(LaneEvent(name, tid, Dispatched(tid, created)))
             free -= 1
 
     def _not_started(self, task_id: int, reason: str) -> None:

@@ -694,10 +694,14 @@ class FakeAPI:
 
     def route(self, keyword: str) -> Route:
         """A script of its own for every conversation whose first user message contains
-        ``keyword``; it takes add / add_text / add_tool_use like the server. Requests
-        that match no route use the server's own queue."""
-        r = Route(self, keyword)
+        ``keyword`` (the same Route for the same keyword); it takes add / add_text /
+        add_tool_use like the server. Requests that match no route use the server's own
+        queue."""
         with self._lock:
+            for r in self._routes:
+                if r.keyword == keyword:
+                    return r
+            r = Route(self, keyword)
             self._routes.append(r)
         return r
 

@@ -131,19 +131,23 @@ def in_worker(fn: Callable[[], Any], on_interrupt: Callable[[], None], name: str
     first Ctrl-C calls ``on_interrupt``, a second stops waiting (returns _ABANDONED).
     What ``fn`` raises is raised here."""
     result: dict[str, Any] = {}
+    # Waited for on an Event, not Thread.join: a Ctrl-C inside join can leave Python 3.11
+    # believing a thread that still runs has ended (bpo-45274's fix releases its lock).
+    done = threading.Event()
 
     def work() -> None:
         try:
             result["value"] = fn()
         except BaseException as exc:  # a bug: report it on the main thread
             result["exc"] = exc
+        finally:
+            done.set()
 
-    worker = threading.Thread(target=work, name=name, daemon=True)
-    worker.start()
+    threading.Thread(target=work, name=name, daemon=True).start()
     interrupted = False
-    while worker.is_alive():
+    while not done.is_set():
         try:
-            worker.join(timeout=0.1)
+            done.wait(timeout=0.1)
         except KeyboardInterrupt:
             if interrupted:   # a second Ctrl-C (e.g. at an approval prompt): stop waiting
                 return _ABANDONED

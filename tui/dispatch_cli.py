@@ -75,12 +75,12 @@ class LanePrinter:
             for text in held:
                 self._write(text)
 
-    def _emit(self, lane: str, task_id: Any, ev: Any, text: str, **fields: Any) -> None:
+    def _emit(self, lane: str, task_id: Any, ev: Any, line: str, **fields: Any) -> None:
         if self.as_json:
             self._write(json.dumps({"lane": lane, "task_id": task_id, "event": _kind(ev),
                                     **fields}, ensure_ascii=False, default=str))
         else:
-            self._write(f"[{lane}] {text}")
+            self._write(f"[{lane}] {line}")
 
     def _flush_text(self, lane: str, task_id: Any) -> None:
         rest = self._partial.pop(lane, "")
