@@ -78,6 +78,9 @@ class Dispatcher:
                     break          # nothing ran, nothing ended since the board was read
                 continue
             self.agents.wait_change(generation, self._stop)
+        if self._stop.is_set():   # also an agent that was starting while stop() ran
+            for run in self._result.runs.values():
+                self.agents.cancel(run.lane)
         self.agents.wait([r.lane for r in self._result.runs.values()])
         self._result.stopped = self._stop.is_set()
         if self.task_ids is not None:

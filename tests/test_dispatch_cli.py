@@ -228,3 +228,16 @@ def test_approval_prompt_names_the_lane(repo, api):
         os.close(main_fd)
     assert b"[alpha-ask] approval once: bash: touch made.txt" in seen
     assert (repo / ".worktrees" / "alpha-ask" / "made.txt").exists()
+
+
+def test_the_chat_hosts_the_lane_agents_its_board_agent_starts(repo, env):
+    Workspace.open(repo).tasks.create("alpha handed over")
+    env.add(calls(("lane_agent_start", {"task_id": 1})))
+    env.add_text("Started it.")
+    env.route("alpha").add_text("alpha did it")
+    res = wl(repo, "chat", "--yes", "board: hand task 1 over")
+    assert res.exit_code == 0, res.output
+    assert "> lane_agent_start: 1" in res.stdout
+    assert "[alpha-handed-over] alpha did it" in res.stdout
+    assert "[waiting for 1 lane agent(s); Ctrl-C cancels them]" in res.stderr
+    assert agent_of(repo, "alpha-handed-over")["state"] == "done"

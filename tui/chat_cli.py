@@ -162,13 +162,33 @@ def run_turn(agent: Agent, text: str, printer: Printer) -> int:
     """One user message in a worker thread, so Ctrl-C in the main thread can cancel it."""
     cancel = threading.Event()
     finished = in_worker(lambda: agent.send(text, printer, cancel), cancel.set, "worklanes-chat")
-    if finished is _ABANDONED:
+    if finished is _ABANDONED or _await_lane_agents(agent) is _ABANDONED:
         return _ABANDONED
     if finished.stop_reason == "cancelled":
         return EXIT_CANCELLED
     if finished.stop_reason == "error" or printer.failed:
         return EXIT_ERROR
     return EXIT_OK
+
+
+def host_lane_agents(agent: Agent, ws: Any, config: AgentConfig) -> None:
+    """Let the board agent delegate: lane agents it starts print prefixed lines here."""
+    from core.agent.lane_agent import LaneAgents
+    from tui.dispatch_cli import LaneApprover, LanePrinter
+    printer = LanePrinter()
+    agent.tools.lane_agents = LaneAgents(ws, config, printer, LaneApprover(printer)
+                                         if sys.stdin.isatty() else None)
+
+
+def _await_lane_agents(agent: Agent) -> Any:
+    """Lane agents the turn started run to their end before the next prompt (their
+    approvals need the terminal the prompt would read); Ctrl-C cancels them."""
+    runner = getattr(agent.tools, "lane_agents", None)
+    if runner is None or not runner.running():
+        return None
+    click.echo(f"[waiting for {len(runner.running())} lane agent(s); Ctrl-C cancels them]",
+               err=True)
+    return in_worker(runner.wait, runner.cancel_all, "worklanes-chat-lanes")
 
 
 def _fail(message: str) -> None:
@@ -215,6 +235,8 @@ def chat(ctx: click.Context, prompt: str | None, yes: bool, model: str | None, r
         else:   # a lane whose agent has a conversation continues it
             agent = Agent(ws, config, approver, lane=lane,
                           session_id=lane_session(ws, lane) if lane else None)
+        if agent.lane is None:
+            host_lane_agents(agent, ws, config)
     except WorklanesError as exc:
         _fail(str(exc))
     where = f", lane {agent.lane}" if agent.lane else ""
