@@ -10,16 +10,16 @@ import threading
 
 import pytest
 
-from core.agent import Decision, TurnFinished
-from core.agent.lane_agent import (BUDGET_REACHED, LaneAgents, StateChanged, agent_state,
+from core.agent import Decision
+from core.agent.lane_agent import (BUDGET_REACHED, ApprovalQueue, LaneAgents, StateChanged, agent_state,
                                    process_token, task_prompt)
 from core.agent.loop import Agent
 from core.agent.transcript import INTERRUPTED, Transcript, chat_dir
 from core.config import LaneAgentConfig, load_lane_agent_config
 from core.dispatch import Dispatched, Dispatcher, NotStarted
 from core.errors import ConflictError, InvalidInputError, NotFoundError
-from tests.fakeapi import Fault, Reply, ToolUse, validate_request
-from tests.test_agent_support import KEY, api, approve_all, calls, config  # noqa: F401
+from tests.fakeapi import Fault, Reply, validate_request
+from tests.test_agent_support import api, approve_all, calls, config  # noqa: F401
 
 
 class LaneEvents(list):
@@ -447,3 +447,32 @@ def test_delegation_tools_refuse_without_a_runner_and_in_a_lane(ws, api):
         assert all(p["type"] in ("string", "integer") for p in schema["properties"].values())
     assert unhosted.tools.needs_approval("lane_agent_start", {"task_id": 1})
     assert not unhosted.tools.needs_approval("lane_agent_status", {})
+
+
+def test_the_approval_queue_waits_per_lane_and_a_cancel_withdraws(ws, api):
+    a, b, ra, rb = two_tasks(ws, api)
+    ra.add(calls(("bash", {"command": "touch alpha.txt"})))
+    rb.add(calls(("bash", {"command": "touch beta.txt"})))
+    rb.add_text("beta wrote it")
+    changed = threading.Condition()
+
+    def notify():
+        with changed:
+            changed.notify_all()
+
+    queue = ApprovalQueue(on_change=notify)
+    agents, events = runner(ws, api, approver=queue, policy="ask")
+    run_a, run_b = agents.start_task(a["id"]), agents.start_task(b["id"])
+    with changed:
+        assert changed.wait_for(lambda: len(queue.pending()) == 2, 30)
+    assert {p.lane: p.request.summary for p in queue.pending()} == {
+        "alpha-side": "bash: touch alpha.txt", "beta-side": "bash: touch beta.txt"}
+    assert {record(ws, "alpha-side")["state"], record(ws, "beta-side")["state"]} == {"waiting"}
+    agents.cancel("alpha-side")               # withdraws alpha's question, beta's stays
+    assert agents.wait(["alpha-side"], timeout=30)
+    assert run_a.state == "cancelled" and [p.lane for p in queue.pending()] == ["beta-side"]
+    assert queue.answer(queue.pending()[0].id, Decision.ALLOW_ONCE)
+    assert agents.wait(timeout=30) and run_b.ok
+    assert os.path.exists(os.path.join(ws.lanes.get("beta-side")["path"], "beta.txt"))
+    assert not os.path.exists(os.path.join(ws.lanes.get("alpha-side")["path"], "alpha.txt"))
+    valid_history(ws, run_a.agent.session_id)
