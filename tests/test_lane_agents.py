@@ -84,6 +84,9 @@ def test_a_lane_agent_works_in_its_lane_reports_and_records_its_state(ws, api):
     assert events.states("alpha-feature")[0] == "running"
     assert events.states("alpha-feature")[-1] == "done"
     valid_history(ws, rec["session"])
+    logged = [(e["event"], e["worktree"].get("name")) for e in ws.events.tail(50)
+              if e["event"].startswith("agent.")]
+    assert logged == [("agent.started", "alpha-feature"), ("agent.done", "alpha-feature")]
     assert api.errors == []
 
 

@@ -287,6 +287,7 @@ class LaneAgents:
         self._record(run, "running", session=agent.session_id, started_at=time.time(),
                      finished_at=None, error=None, pid=os.getpid(),
                      proc_start=process_token(os.getpid()))
+        self._log(run, "agent.started", session=agent.session_id)
         run.thread = threading.Thread(target=self._work, args=(run, message),
                                       name=f"worklanes-lane-{lane}", daemon=True)
         run.thread.start()
@@ -374,6 +375,7 @@ class LaneAgents:
                 except WorklanesError as exc:
                     run.error = f"cannot keep the report on task {run.task_id}: {exc}"
             self._record(run, state, finished_at=time.time(), error=run.error)
+            self._log(run, f"agent.{state}", error=run.error, tokens=run.tokens())
             with self._cond:
                 run.alive = False
                 self.generation += 1
@@ -450,6 +452,14 @@ class LaneAgents:
             self._emit(run, AgentError(f"cannot record the state of lane {run.lane!r}'s "
                                        f"agent: {exc}"))
         self._emit(run, StateChanged(state, record))
+
+    def _log(self, run: LaneAgentRun, event: str, **fields: Any) -> None:
+        """The lifecycle event log (events.jsonl) hears of starts and ends, not tokens."""
+        try:
+            self.ws.events.emit(event, task={"id": run.task_id} if run.task_id is not None
+                                else {}, worktree={"name": run.lane}, **fields)
+        except OSError:
+            pass   # the log is a record of what happened, never a reason to stop
 
     def _emit(self, run: LaneAgentRun, ev: Any) -> None:
         self.emit(LaneEvent(run.lane, run.task_id, ev))
