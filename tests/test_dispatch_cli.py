@@ -104,6 +104,14 @@ def test_bad_input_is_one_line_and_starts_nothing(repo, env, monkeypatch):
     res = wl(repo, "dispatch")
     assert res.exit_code == 1 and "no Anthropic API key" in res.output
     assert env.requests == [] and Workspace.open(repo).lanes.list() == []
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-0000000000")
+    index = repo / ".worktrees" / "index.json"
+    index.write_text("{not json")
+    res = wl(repo, "dispatch")
+    assert res.exit_code == 1 and res.output.strip().splitlines() == [
+        f"worklanes: {index} cannot be parsed (Expecting property name enclosed in double "
+        "quotes: line 1 column 2 (char 1)); it was left untouched - fix or move it away"]
+    assert index.read_text() == "{not json" and env.requests == []
 
 
 def test_without_a_terminal_side_effects_are_denied_unless_yes(repo, env):
@@ -207,27 +215,35 @@ def test_a_killed_dispatch_leaves_interrupted_agents_that_resume(repo, env, tmp_
     assert after["state"] == "done" and after["session"] == rec["session"]
 
 
-def test_approval_prompt_names_the_lane(repo, api):
-    Workspace.open(repo).tasks.create("alpha ask")
-    api.route("alpha").add(calls(("bash", {"command": "touch made.txt"})))
-    api.route("alpha").add_text("finished")
+def test_approval_prompts_come_one_at_a_time_and_name_the_lane(repo, api):
+    ws = Workspace.open(repo)
+    for name in ("alpha", "beta"):
+        ws.tasks.create(f"{name} ask")
+        api.route(name).add(calls(("bash", {"command": f"touch {name}.txt"})))
+        api.route(name).add_text(f"{name} finished")
     main_fd, child_fd = pty.openpty()
     proc = subprocess.Popen([sys.executable, "-m", "tui", "-C", str(repo), "dispatch"],
                             env=_proc_env(api), stdin=child_fd, stdout=child_fd,
                             stderr=child_fd, close_fds=True)
     os.close(child_fd)
+    asked = []
     try:
-        seen = _read_until(main_fd, b"[n]o ")
-        assert b"Allow bash: touch made.txt (lane alpha-ask)? [y]es once" in seen
-        os.write(main_fd, b"y\n")
-        seen += _read_until(main_fd, b"[dispatch:")
+        seen = b""
+        for _ in range(2):
+            seen = _read_until(main_fd, b"[n]o ")
+            assert seen.count(b"Allow bash") == 1, seen     # never two prompts at once
+            asked.append(seen[seen.index(b"Allow bash"):].split(b"?")[0].decode())
+            os.write(main_fd, b"y\n")
+        seen = _read_until(main_fd, b"[dispatch:")
         assert proc.wait(timeout=30) == 0
     finally:
         if proc.poll() is None:
             proc.kill()
         os.close(main_fd)
-    assert b"[alpha-ask] approval once: bash: touch made.txt" in seen
-    assert (repo / ".worktrees" / "alpha-ask" / "made.txt").exists()
+    assert sorted(asked) == ["Allow bash: touch alpha.txt (lane alpha-ask)",
+                             "Allow bash: touch beta.txt (lane beta-ask)"]
+    for name in ("alpha", "beta"):
+        assert (repo / ".worktrees" / f"{name}-ask" / f"{name}.txt").exists()
 
 
 def test_the_chat_hosts_the_lane_agents_its_board_agent_starts(repo, env):
