@@ -8,6 +8,10 @@
     check = "pytest -q"           # must pass in a lane before `wt merge` integrates it
     check_timeout = 900
 
+    [agent]
+    max_parallel = 4              # lane agents running at once (dispatch, board agent)
+    lane_token_budget = 200000    # tokens one lane agent may use; 0 or absent: no limit
+
 Files listed in ``.worktreeinclude`` (one glob a line, ``#`` comments) are copied into
 each new lane: gitignored things a lane needs, such as ``.env``.
 """
@@ -33,18 +37,24 @@ class LaneConfig:
     check_timeout: float = 900.0
 
 
-def load_lane_config(root: Path) -> LaneConfig:
-    path = Path(root) / CONFIG_FILE
+def _load_toml(path: Path) -> dict | None:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return LaneConfig()
+        return None
     import tomllib  # here: most repositories have no config file, and the app's start pays
 
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInputError(f"{path} is not valid TOML ({exc}); fix the file") from None
+
+
+def load_lane_config(root: Path) -> LaneConfig:
+    path = Path(root) / CONFIG_FILE
+    data = _load_toml(path)
+    if data is None:
+        return LaneConfig()
     lanes = data.get("lanes", {})
     if not isinstance(lanes, dict):
         raise InvalidInputError(f"{path}: [lanes] must be a table")
@@ -65,6 +75,33 @@ def load_lane_config(root: Path) -> LaneConfig:
         )
     except (TypeError, ValueError) as exc:
         raise InvalidInputError(f"{path}: bad value in [lanes] ({exc})") from None
+
+
+@dataclass(frozen=True)
+class LaneAgentConfig:
+    max_parallel: int = 4
+    lane_token_budget: int | None = None   # None: no limit
+
+
+def load_lane_agent_config(root: Path) -> LaneAgentConfig:
+    """The lane-agent keys of ``[agent]`` (other keys of that table belong to the agent's
+    own settings and are left to them)."""
+    path = Path(root) / CONFIG_FILE
+    table = (_load_toml(path) or {}).get("agent", {})
+    if not isinstance(table, dict):
+        raise InvalidInputError(f"{path}: [agent] must be a table")
+    values = {}
+    for key, floor in (("max_parallel", 1), ("lane_token_budget", 0)):
+        value = table.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < floor:
+            raise InvalidInputError(
+                f"{path}: [agent] {key} must be a whole number >= {floor}, got {value!r}")
+        values[key] = value
+    if not values.get("lane_token_budget"):
+        values.pop("lane_token_budget", None)
+    return LaneAgentConfig(**values)
 
 
 def include_patterns(root: Path) -> list[str]:

@@ -128,6 +128,10 @@ class Lanes:
             self._save(data)
             return dict(entry)
 
+    def update(self, name: str, **changes: Any) -> dict[str, Any]:
+        """Set fields of one index entry under the index lock (e.g. a lane agent's state)."""
+        return self._mutate(name, **changes)
+
     def list(self, include_removed: bool = True) -> list[dict[str, Any]]:
         lanes = [dict(e) for e in self._load()["worktrees"] if isinstance(e, dict)]
         if not include_removed:

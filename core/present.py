@@ -63,7 +63,8 @@ def ahead_behind(ahead: int, behind: int) -> str:
     return f"↑{ahead} ↓{behind}"
 
 
-def lane_line(lane: dict[str, Any], status: Any = None, forecast: Any = None) -> str:
+def lane_line(lane: dict[str, Any], status: Any = None, forecast: Any = None,
+              agent: dict[str, Any] | None = None) -> str:
     """``[active]  auth  #1  wt/auth  dirty=1  ↑2 ↓0  abc123 fix``; live columns only
     when ``status`` (a core LaneStatus) is given and the directory exists, and the merge
     forecast (a core Forecast) when it says something."""
@@ -76,7 +77,14 @@ def lane_line(lane: dict[str, Any], status: Any = None, forecast: Any = None) ->
     if forecast is not None and (forecast.conflicts or forecast.integrated):
         cols.append(f"integrated ({forecast.reason})" if forecast.integrated
                     else f"conflicts={len(forecast.conflicts)}")
+    if agent:
+        cols.append(f"agent={agent.get('state')} ({agent_tokens(agent)})")
     return "  ".join(cols)
+
+
+def agent_tokens(agent: dict[str, Any]) -> str:
+    t = agent.get("tokens") or {}
+    return f"tokens in {t.get('input', 0)}, out {t.get('output', 0)}"
 
 
 # -- events -----------------------------------------------------------------------------

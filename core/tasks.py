@@ -158,7 +158,8 @@ class TaskBoard:
         return task
 
     def update(self, task_id: int, status: str | None = None, owner: str | None = None,
-               subject: str | None = None, description: str | None = None) -> dict[str, Any]:
+               subject: str | None = None, description: str | None = None,
+               report: str | None = None) -> dict[str, Any]:
         if status is not None:
             _check_status(status)
         if subject is not None and not subject.strip():
@@ -180,7 +181,7 @@ class TaskBoard:
             changed = {}
             for key, value in (("status", status), ("owner", owner),
                                ("subject", subject and subject.strip()),
-                               ("description", description)):
+                               ("description", description), ("report", report)):
                 if value is not None and task.get(key) != value:
                     changed[key] = value
                     task[key] = value

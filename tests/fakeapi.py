@@ -39,6 +39,9 @@ import pytest
 __all__ = [
     "FakeAPI",
     "Fault",
+    "Gate",
+    "GatedText",
+    "Route",
     "RecordedRequest",
     "Reply",
     "Text",
@@ -408,6 +411,7 @@ class FakeAPI:
         self.errors: list[str] = []
         self.first_text_sent_at: list[float] = []
         self._queue: deque[Entry] = deque()
+        self._routes: list[Route] = []
         self._lock = threading.Lock()
         self._cond = threading.Condition()
         self._hanging = 0
@@ -548,8 +552,7 @@ class FakeAPI:
             self.errors.extend(problems)
             return h.send_error_json(400, "invalid_request_error", "; ".join(problems))
 
-        with self._lock:
-            entry = self._queue.popleft() if self._queue else None
+        entry = self._next_entry(body)
         if entry is None:
             self.errors.append(NO_REPLY_LEFT)
             # x-should-retry: false so the SDK fails now instead of retrying a 500.
@@ -686,6 +689,123 @@ class FakeAPI:
         if reply.usage and "output_tokens" in reply.usage:
             return reply.usage["output_tokens"]
         return max(1, sum(len(b.chunks()) for b in reply.blocks))  # one "token" per delta
+
+    # -- routes: several conversations at once, each with its own script
+
+    def route(self, keyword: str) -> Route:
+        """A script of its own for every conversation whose first user message contains
+        ``keyword`` (the same Route for the same keyword); it takes add / add_text /
+        add_tool_use like the server. Requests that match no route use the server's own
+        queue."""
+        with self._lock:
+            for r in self._routes:
+                if r.keyword == keyword:
+                    return r
+            r = Route(self, keyword)
+            self._routes.append(r)
+        return r
+
+    def gate(self) -> Gate:
+        """A point inside a streamed reply where it stops until the gate opens."""
+        return Gate(self)
+
+    def _next_entry(self, body: dict[str, Any]) -> Entry | None:
+        first = _first_user_text(body)
+        with self._lock:
+            for r in self._routes:
+                if r.keyword in first:
+                    r.requests.append(body)
+                    return r._queue.popleft() if r._queue else None
+            return self._queue.popleft() if self._queue else None
+
+
+def _first_user_text(body: dict[str, Any]) -> str:
+    messages = body.get("messages") or [{}]
+    content = messages[0].get("content") if isinstance(messages[0], dict) else ""
+    if isinstance(content, str):
+        return content
+    return " ".join(b.get("text", "") for b in content or [] if _type(b) == "text")
+
+
+class Gate:
+    """Holds every reply streamed through it at one point until ``open()`` (or the
+    server stops). ``wait_parked(n)`` proves n replies are in flight at the same time."""
+
+    def __init__(self, api: FakeAPI) -> None:
+        self.api = api
+        self._cond = threading.Condition()
+        self._open = False
+        self.parked = 0      # replies waiting at the gate now
+        self.passed = 0      # replies that reached it so far
+
+    def open(self) -> None:
+        with self._cond:
+            self._open = True
+            self._cond.notify_all()
+
+    def wait_parked(self, n: int = 1, timeout: float = 10.0) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self.parked >= n, timeout)
+
+    def wait_passed(self, n: int = 1, timeout: float = 10.0) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self.passed >= n, timeout)
+
+    def _park(self) -> None:
+        with self._cond:
+            self.parked += 1
+            self.passed += 1
+            self._cond.notify_all()
+            while not (self._open or self.api._stopped.is_set()):
+                self._cond.wait(0.05)   # also notices the server stopping
+            self.parked -= 1
+        if self.api._stopped.is_set():
+            raise _Abort
+
+    def text(self, text: str, after: int = 1) -> GatedText:
+        """A text block that stops at this gate after ``after`` deltas."""
+        return GatedText(text, gate=self, after=after)
+
+
+class _GatedChunks(list):
+    def __init__(self, chunks: list[str], gate: Gate, after: int) -> None:
+        super().__init__(chunks)
+        self.gate, self.after = gate, after
+
+    def __iter__(self):
+        for i, chunk in enumerate(list.__iter__(self)):
+            if i == self.after:
+                self.gate._park()
+            yield chunk
+
+
+@dataclass
+class GatedText(Text):
+    """A Text whose stream stops at ``gate`` after ``after`` deltas (see Gate)."""
+
+    gate: Gate | None = None
+    after: int = 1
+
+    def chunks(self) -> list[str]:
+        plain = super().chunks()
+        return _GatedChunks(plain, self.gate, self.after) if self.gate else plain
+
+
+class Route:
+    """One conversation's script on a shared server (see FakeAPI.route). ``requests``
+    holds the bodies it served."""
+
+    def __init__(self, api: FakeAPI, keyword: str) -> None:
+        self.api, self.keyword = api, keyword
+        self._queue: deque[Entry] = deque()
+        self._lock = api._lock
+        self.requests: list[dict[str, Any]] = []
+
+    # The server's own scripting methods work on any object with _lock and _queue.
+    add = FakeAPI.add
+    add_text = FakeAPI.add_text
+    add_tool_use = FakeAPI.add_tool_use
+    pending = FakeAPI.pending
 
 
 @pytest.fixture

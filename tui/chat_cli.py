@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import Any
+from typing import Any, Callable
 
 import click
 
@@ -126,31 +126,44 @@ class TerminalApprover:
         return Decision.DENY
 
 
-def run_turn(agent: Agent, text: str, printer: Printer) -> int:
-    """One user message in a worker thread, so Ctrl-C in the main thread can cancel it."""
-    cancel = threading.Event()
+def in_worker(fn: Callable[[], Any], on_interrupt: Callable[[], None], name: str) -> Any:
+    """``fn()`` in a worker thread, so Ctrl-C in the main thread can ask it to stop: the
+    first Ctrl-C calls ``on_interrupt``, a second stops waiting (returns _ABANDONED).
+    What ``fn`` raises is raised here."""
     result: dict[str, Any] = {}
+    # Waited for on an Event, not Thread.join: a Ctrl-C inside join can leave Python 3.11
+    # believing a thread that still runs has ended (bpo-45274's fix releases its lock).
+    done = threading.Event()
 
     def work() -> None:
         try:
-            result["finished"] = agent.send(text, printer, cancel)
+            result["value"] = fn()
         except BaseException as exc:  # a bug: report it on the main thread
             result["exc"] = exc
+        finally:
+            done.set()
 
-    worker = threading.Thread(target=work, name="worklanes-chat", daemon=True)
-    worker.start()
+    threading.Thread(target=work, name=name, daemon=True).start()
     interrupted = False
-    while worker.is_alive():
+    while not done.is_set():
         try:
-            worker.join(timeout=0.1)
+            done.wait(timeout=0.1)
         except KeyboardInterrupt:
             if interrupted:   # a second Ctrl-C (e.g. at an approval prompt): stop waiting
                 return _ABANDONED
             interrupted = True
-            cancel.set()
+            on_interrupt()
     if "exc" in result:
         raise result["exc"]
-    finished: TurnFinished = result["finished"]
+    return result["value"]
+
+
+def run_turn(agent: Agent, text: str, printer: Printer) -> int:
+    """One user message in a worker thread, so Ctrl-C in the main thread can cancel it."""
+    cancel = threading.Event()
+    finished = in_worker(lambda: agent.send(text, printer, cancel), cancel.set, "worklanes-chat")
+    if finished is _ABANDONED or _await_lane_agents(agent) is _ABANDONED:
+        return _ABANDONED
     if finished.stop_reason == "cancelled":
         return EXIT_CANCELLED
     if finished.stop_reason == "error" or printer.failed:
@@ -158,9 +171,41 @@ def run_turn(agent: Agent, text: str, printer: Printer) -> int:
     return EXIT_OK
 
 
+def host_lane_agents(agent: Agent, ws: Any, config: AgentConfig) -> None:
+    """Let the board agent delegate: lane agents it starts print prefixed lines here."""
+    from core.agent.lane_agent import LaneAgents
+    from tui.dispatch_cli import LaneApprover, LanePrinter
+    printer = LanePrinter()
+    agent.tools.lane_agents = LaneAgents(ws, config, printer, LaneApprover(printer)
+                                         if sys.stdin.isatty() else None)
+
+
+def _await_lane_agents(agent: Agent) -> Any:
+    """Lane agents the turn started run to their end before the next prompt (their
+    approvals need the terminal the prompt would read); Ctrl-C cancels them."""
+    runner = getattr(agent.tools, "lane_agents", None)
+    if runner is None or not runner.running():
+        return None
+    click.echo(f"[waiting for {len(runner.running())} lane agent(s); Ctrl-C cancels them]",
+               err=True)
+    return in_worker(runner.wait, runner.cancel_all, "worklanes-chat-lanes")
+
+
 def _fail(message: str) -> None:
     click.echo(f"worklanes: {message}", err=True)
     sys.exit(EXIT_ERROR)
+
+
+def open_agent(ctx: click.Context, model: str | None, base_url: str | None, yes: bool):
+    """(workspace, agent config) for an agent command; exits with one line without a key."""
+    from core.workspace import Workspace
+    obj = ctx.find_root().obj   # `worklanes -C DIR chat` runs as if started in DIR
+    ws = Workspace.open(obj.get("cwd") if isinstance(obj, dict) else None)
+    config = AgentConfig.load(ws.root, model=model, base_url=base_url,
+                              policy="auto" if yes else "ask")
+    if not config.has_key:
+        _fail(config.missing_key_message())
+    return ws, config
 
 
 @click.command()
@@ -171,7 +216,7 @@ def _fail(message: str) -> None:
               "claude-sonnet-4-6).")
 @click.option("--resume", "-r", is_flag=True, help="Continue the last saved conversation.")
 @click.option("--lane", "-l", metavar="NAME", help="Bind the agent to a lane: its file tools "
-              "and bash act only inside that worktree.")
+              "and bash act only inside that worktree; continues the lane agent's conversation.")
 @click.option("--base-url", metavar="URL", help="API base URL (default: ANTHROPIC_BASE_URL).")
 @click.pass_context
 def chat(ctx: click.Context, prompt: str | None, yes: bool, model: str | None, resume: bool,
@@ -180,21 +225,18 @@ def chat(ctx: click.Context, prompt: str | None, yes: bool, model: str | None, r
 
     Configured by ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL and MODEL_ID, from the
     environment or the repository's .env (the environment wins; flags win over both)."""
-    from core.workspace import Workspace
-    obj = ctx.find_root().obj   # `worklanes -C DIR chat` runs as if started in DIR
-    cwd = obj.get("cwd") if isinstance(obj, dict) else None
+    from core.agent.lane_state import lane_session
     try:
-        ws = Workspace.open(cwd)
-        config = AgentConfig.load(ws.root, model=model, base_url=base_url,
-                                  policy="auto" if yes else "ask")
-        if not config.has_key:
-            _fail(config.missing_key_message())
+        ws, config = open_agent(ctx, model, base_url, yes)
         printer = Printer()
         approver = TerminalApprover(printer, sys.stdin.isatty())
         if resume:
             agent = Agent.resume_last(ws, config, approver, lane=lane)
-        else:
-            agent = Agent(ws, config, approver, lane=lane)
+        else:   # a lane whose agent has a conversation continues it
+            agent = Agent(ws, config, approver, lane=lane,
+                          session_id=lane_session(ws, lane) if lane else None)
+        if agent.lane is None:
+            host_lane_agents(agent, ws, config)
     except WorklanesError as exc:
         _fail(str(exc))
     where = f", lane {agent.lane}" if agent.lane else ""

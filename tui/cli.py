@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from core import present
+from core.agent.lane_state import agent_state
 from core.errors import InvalidInputError, WorklanesError
 from core.tasks import STATUSES
 
@@ -136,6 +137,8 @@ def task_show(ctx, task_id, as_json):
         click.echo(f"{key:>11}: {t.get(key, '')}")
     if t.get("description"):
         click.echo(f"\n{t['description']}")
+    if t.get("report"):
+        click.echo(f"\nreport:\n{t['report']}")
 
 
 @task.command("update")
@@ -215,12 +218,14 @@ def wt_list(ctx, show_all, as_json):
     forecasts = forecast_lanes(ws.root, lanes)
     if as_json:
         _dump([{**ln, "live": {**statuses[ln["name"]].to_dict(), **forecasts[ln["name"]].to_dict()}
-                if ln["name"] in statuses else None} for ln in lanes])
+                if ln["name"] in statuses else None,
+                **({"agent": agent_state(ln)} if "agent" in ln else {})} for ln in lanes])
         return
     if not lanes:
         click.echo("No lanes.")
     for ln in lanes:
-        click.echo(present.lane_line(ln, statuses.get(ln["name"]), forecasts.get(ln["name"])))
+        click.echo(present.lane_line(ln, statuses.get(ln["name"]), forecasts.get(ln["name"]),
+                                     agent_state(ln)))
 
 
 @wt.command("status")
@@ -235,13 +240,18 @@ def wt_status(ctx, name, as_json):
     info = ws.lanes.status(name).to_dict()
     if lane.get("status") != "removed":
         info.update(forecast_lane(ws.root, lane).to_dict())
+    agent = agent_state(lane)
     if as_json:
-        _dump(info)
+        _dump({**info, **({"agent": agent} if agent else {})})
         return
     for key, value in info.items():
         if key == "last_commit_ts":
             value = present.ago(value, time.time(), " ago", missing="-")
         click.echo(f"{key:>14}: {value}")
+    if agent:
+        why = f", error: {agent['error']}" if agent.get("error") else ""
+        click.echo(f"{'agent':>14}: {agent.get('state')} (session {agent.get('session')}, "
+                   f"{present.agent_tokens(agent)}{why})")
 
 
 @wt.command("diff")
@@ -432,6 +442,8 @@ def _register_chat() -> None:
     except ImportError:
         return
     main.add_command(chat)
+    from tui.dispatch_cli import dispatch
+    main.add_command(dispatch)
 
 
 _register_chat()

@@ -87,7 +87,8 @@ class Retrying:
 
 @dataclass
 class TurnFinished:
-    stop_reason: str       # end_turn | tool_use | max_tokens | cancelled | max_iterations | error
+    stop_reason: str       # end_turn | max_tokens | cancelled | max_iterations | token_budget
+    #                        | error
     usage: Usage           # this user message
     session_usage: Usage   # the whole session so far
 

@@ -179,10 +179,21 @@ class _StreamReader(threading.Thread):
                 pass
 
 
+def make_client(config: AgentConfig) -> Any:
+    """The SDK client for ``config``. One client may serve many agents at once: it is a
+    thread-safe connection pool."""
+    import anthropic  # lazy: importing the SDK takes a second or two
+    # Always a concrete URL: given None, the SDK would re-read ANTHROPIC_BASE_URL
+    # itself, and an empty one (which the config rightly ignored) breaks every call.
+    return anthropic.Anthropic(
+        api_key=config.api_key, base_url=config.base_url or DEFAULT_BASE_URL,
+        max_retries=config.max_retries, timeout=config.request_timeout)
+
+
 class Agent:
     def __init__(self, workspace: Workspace, config: AgentConfig,
                  approver: Approver | None = None, lane: str | None = None,
-                 session_id: str | None = None):
+                 session_id: str | None = None, client: Any = None):
         self.ws = workspace
         self.config = config
         self.approver = approver
@@ -200,7 +211,8 @@ class Agent:
         meta, self.history, self.usage = self.transcript.load()
         self.created_at: float = meta.get("created_at") or time.time()
         self.allowed_tools: set[str] = set()   # ALLOW_SESSION answers
-        self._client: Any = None
+        self.token_budget: int | None = None   # session tokens after which no call is made
+        self._client: Any = client   # lane agents share one (thread-safe) SDK client
         self._busy = threading.Lock()
         self._system = [{"type": "text", "text": system_prompt(workspace, self._lane_entry),
                          "cache_control": {"type": "ephemeral"}}]
@@ -266,6 +278,8 @@ class Agent:
             while True:
                 if cancel.is_set():
                     return finish("cancelled")
+                if self.token_budget and self.usage.total >= self.token_budget:
+                    return finish("token_budget")   # before a call, so the history stays whole
                 try:
                     message = self._call_model(on_event, cancel)
                 except _Cancelled:
@@ -306,12 +320,7 @@ class Agent:
     # -- model calls ---------------------------------------------------------------------
     def _get_client(self) -> Any:
         if self._client is None:
-            import anthropic  # lazy: importing the SDK takes a second or two
-            # Always a concrete URL: given None, the SDK would re-read ANTHROPIC_BASE_URL
-            # itself, and an empty one (which the config rightly ignored) breaks every call.
-            self._client = anthropic.Anthropic(
-                api_key=self.config.api_key, base_url=self.config.base_url or DEFAULT_BASE_URL,
-                max_retries=self.config.max_retries, timeout=self.config.request_timeout)
+            self._client = make_client(self.config)
         return self._client
 
     def _request(self) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from core import git, present
+from core.agent.lane_tools import LANE_AGENT_TOOL_SPECS
 from core.errors import WorklanesError
 from core.proc import DEFAULT_CAP, run_command
 from core.tasks import STATUSES
@@ -442,6 +443,8 @@ _TOOLS: list[Tool] = [
     Tool("worktree_events", "List recent worktree/task lifecycle events from "
          ".worktrees/events.jsonl.", {"limit": _i()}, (), _events),
 ]
+
+_TOOLS += [Tool(*spec) for spec in LANE_AGENT_TOOL_SPECS]
 
 SEED_TOOL_NAMES = ("bash", "read_file", "write_file", "edit_file", "task_create", "task_list",
                    "task_get", "task_update", "task_bind_worktree", "worktree_create",
