@@ -164,7 +164,7 @@ class TaskBoard:
             _check_status(status)
         if subject is not None and not subject.strip():
             raise InvalidInputError("a task subject cannot be empty; pass a non-empty --subject")
-        return self._update(task_id, lambda task: status, owner, subject, description)
+        return self._update(task_id, lambda task: status, owner, subject, description, report)
 
     def cycle_status(self, task_id: int) -> dict[str, Any]:
         """Move a task to the next status (``next_status``) of what is on disk now, under
@@ -173,7 +173,7 @@ class TaskBoard:
 
     def _update(self, task_id: int, new_status: Callable[[dict[str, Any]], str | None],
                 owner: str | None = None, subject: str | None = None,
-                description: str | None = None) -> dict[str, Any]:
+                description: str | None = None, report: str | None = None) -> dict[str, Any]:
         with locked(self.lock_path):
             task = self.get(task_id)
             before = task.get("status")
