@@ -926,12 +926,14 @@ class WorklanesApp(App):
         self.post_message(AgentTurnEnded(error))
 
     async def on_agent_event(self, msg: AgentEvent) -> None:
-        from core.agent import (AgentError, Retrying, TextDelta, ToolFinished, ToolStarted,
-                                TurnFinished)
+        from core.agent import (AgentError, Retrying, TextDelta, TextWithdrawn, ToolFinished,
+                                ToolStarted, TurnFinished)
 
         ev, chat = msg.event, self.chat
         if isinstance(ev, TextDelta):
             await chat.add_text(ev.text)
+        elif isinstance(ev, TextWithdrawn):
+            await chat.withdraw_text()
         elif isinstance(ev, ToolStarted):
             await chat.tool_started(ev.tool_use_id, ev.name, ev.input)
         elif isinstance(ev, ToolFinished):

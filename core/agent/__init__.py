@@ -7,7 +7,8 @@ only when the first model call is made (or by ``Agent.warm_up``).
 
 from core.agent.config import DEFAULT_MODEL, AgentConfig
 from core.agent.events import (AgentError, AgentEvent, ApprovalRequest, Decision, Retrying,
-                               TextDelta, ToolFinished, ToolStarted, TurnFinished, Usage)
+                               TextDelta, TextWithdrawn, ToolFinished, ToolStarted, TurnFinished,
+                               Usage)
 
 _FROM_LOOP = ("Agent", "Approver", "EventSink")
 
@@ -23,5 +24,5 @@ def __getattr__(name: str):
 __all__ = [
     "Agent", "AgentConfig", "Approver", "DEFAULT_MODEL", "EventSink",
     "AgentError", "AgentEvent", "ApprovalRequest", "Decision", "Retrying", "TextDelta",
-    "ToolFinished", "ToolStarted", "TurnFinished", "Usage",
+    "TextWithdrawn", "ToolFinished", "ToolStarted", "TurnFinished", "Usage",
 ]

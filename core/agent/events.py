@@ -86,6 +86,14 @@ class Retrying:
 
 
 @dataclass
+class TextWithdrawn:
+    """The text streamed by a model call that then failed (it will be retried, or the
+    turn ends in an error): never part of the answer, so a host takes it off the screen.
+    ``text`` is exactly what the withdrawn TextDeltas carried."""
+    text: str
+
+
+@dataclass
 class TurnFinished:
     stop_reason: str       # end_turn | tool_use | max_tokens | cancelled | max_iterations | error
     usage: Usage           # this user message
@@ -97,7 +105,8 @@ class AgentError:
     message: str           # one line, never contains the API key
 
 
-AgentEvent = Union[TextDelta, ToolStarted, ToolFinished, Retrying, TurnFinished, AgentError]
+AgentEvent = Union[TextDelta, TextWithdrawn, ToolStarted, ToolFinished, Retrying, TurnFinished,
+                   AgentError]
 
 
 class Decision(enum.Enum):

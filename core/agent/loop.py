@@ -7,8 +7,10 @@ while the server is silent (hung stream, SDK retry back-off). On cancel the read
 to close its connection and is left behind; the caller returns at once.
 
 History rules (the reason a failed or cancelled turn never breaks the next one):
-- an assistant message enters the history only when its stream completed; a broken or
-  cancelled stream leaves nothing behind;
+- an assistant message enters the history only when its stream completed (message_stop
+  and a stop reason seen: a close-delimited body cut short ends "normally" for the SDK);
+  a broken or cancelled stream leaves nothing behind, and the text it showed is
+  withdrawn (TextWithdrawn) before the retry;
 - every tool_use is answered by a tool_result before the turn returns (its real output,
   "denied", "cancelled by the user", or "not run");
 - a turn that stops with the history ending on a user message (error, cancel, iteration
@@ -28,7 +30,8 @@ from typing import Any, Callable
 
 from core.agent.config import DEFAULT_BASE_URL, AgentConfig
 from core.agent.events import (AgentError, AgentEvent, ApprovalRequest, Decision, Retrying,
-                               TextDelta, ToolFinished, ToolStarted, TurnFinished, Usage)
+                               TextDelta, TextWithdrawn, ToolFinished, ToolStarted,
+                               TurnFinished, Usage)
 from core.agent.tools import Toolbox, ToolResult
 from core.agent.transcript import (Transcript, add_message, list_sessions, new_session_id,
                                    read_meta, repair, text_block, tool_result, unanswered)
@@ -118,6 +121,8 @@ def describe_error(exc: BaseException) -> str:
             text = f"the API reported an error mid-stream ({detail or exc.message})"
         else:
             text = f"API error {exc.status_code} ({detail or exc.message})"
+    elif isinstance(exc, IncompleteStream):
+        text = str(exc)
     elif isinstance(exc, (httpx2.TransportError, OSError)):
         text = f"the connection broke mid-stream ({type(exc).__name__}: {exc})"
     else:
@@ -134,7 +139,13 @@ def _retryable_mid_stream(exc: BaseException) -> bool:
         body = exc.body if isinstance(exc.body, dict) else {}
         kind = (body.get("error") or {}).get("type", "") if isinstance(body.get("error"), dict) else ""
         return kind in ("overloaded_error", "api_error", "rate_limit_error", "timeout_error", "")
-    return isinstance(exc, (anthropic.APIConnectionError, httpx2.TransportError, OSError))
+    return isinstance(exc, (anthropic.APIConnectionError, httpx2.TransportError, OSError,
+                            IncompleteStream))
+
+
+class IncompleteStream(Exception):
+    """The body ended without ``message_stop`` or without a stop reason: a close-delimited
+    response cut short looks like a normal end of body to the SDK, so the loop checks."""
 
 
 class _StreamReader(threading.Thread):
@@ -158,6 +169,7 @@ class _StreamReader(threading.Thread):
                 self.started = True
                 if self.abandoned:
                     return
+                stopped = False
                 for ev in stream:
                     if self.abandoned:
                         return
@@ -165,7 +177,13 @@ class _StreamReader(threading.Thread):
                         put(("text", ev.delta.text))
                         time.sleep(0)   # yield the GIL: the host gets the token now, not
                         #                 after this thread's next switch interval (5 ms)
-                put(("final", stream.get_final_message()))
+                    elif ev.type == "message_stop":
+                        stopped = True
+                final = stream.get_final_message()
+                if not stopped or not final.stop_reason:
+                    raise IncompleteStream("the stream ended before message_stop (connection "
+                                           "closed mid-reply)")
+                put(("final", final))
         except BaseException as exc:  # handed to the caller, which classifies it
             put(("error", exc))
 
@@ -279,7 +297,7 @@ class Agent:
                 blocks = _blocks_of(message)
                 if blocks:
                     self._append({"role": "assistant", "content": blocks})
-                stop = message.stop_reason or "end_turn"
+                stop = message.stop_reason   # never None: the reader refuses such a stream
                 if not unanswered(self.history):
                     return finish(stop)
                 if stop != "tool_use":   # e.g. max_tokens cut a tool call short
@@ -335,6 +353,7 @@ class Agent:
             reader = _StreamReader(client, params)
             reader.start()
             get = reader.q.get
+            shown: list[str] = []   # this attempt's text, withdrawn if the attempt fails
             while True:
                 try:
                     kind, value = get(timeout=POLL)
@@ -347,12 +366,15 @@ class Agent:
                     reader.abandon()
                     raise _Cancelled
                 if kind == "text":
-                    on_event(TextDelta(self._scrub(value)))
+                    shown.append(self._scrub(value))
+                    on_event(TextDelta(shown[-1]))
                 elif kind == "final":
                     return value
                 else:
                     break
             exc = value
+            if shown:
+                on_event(TextWithdrawn("".join(shown)))
             if not reader.started or not _retryable_mid_stream(exc):
                 raise _Failed(describe_error(exc))
             if attempt == attempts:

@@ -24,6 +24,7 @@ from typing import Any, Callable
 from core import git
 from core.errors import WorklanesError
 from core.proc import DEFAULT_CAP, run_command
+from core.safe_text import visible
 from core.tasks import STATUS_MARK, STATUSES, open_blockers
 from core.workspace import Workspace
 
@@ -140,8 +141,9 @@ class Toolbox:
             text = tool.summary(tool_input) if tool and tool.summary else _default_summary(tool_input)
         except Exception:
             text = _default_summary(tool_input)
-        line = " ".join(f"{name}: {text}".split())
-        return line if len(line) <= 200 else line[:197] + "..."
+        # Whole and escaped: a summary that cuts a tail, or lets ESC[2K erase its head,
+        # is how an approval gets spoofed.
+        return visible(f"{name}: {text}")
 
     def lane_of(self, name: str, tool_input: dict[str, Any]) -> str | None:
         if name.startswith("worktree_") and isinstance(tool_input.get("name"), str):
