@@ -35,11 +35,16 @@ class GitResult:
         return lines[0] if lines else f"git exited with {self.code}"
 
 
+NO_HOOKS = ("-c", "core.hooksPath=/dev/null")   # hooks=False: the repository's hooks never run
+
+
 def run(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,
-        timeout: float | None = 120) -> GitResult:
+        timeout: float | None = 120, hooks: bool = True) -> GitResult:
     """Run ``git *args`` in ``cwd``; never raises for a non-zero exit."""
     from git.cmd import Git  # lazy: GitPython costs ~70 ms to import
 
+    if not hooks:
+        args = [*NO_HOOKS, *args]
     full_env = dict(_GIT_ENV)
     if env:
         full_env.update(env)
@@ -55,9 +60,9 @@ def run(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,
 
 
 def check(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,
-          what: str | None = None, timeout: float | None = 120) -> str:
+          what: str | None = None, timeout: float | None = 120, hooks: bool = True) -> str:
     """Run git and return stdout; on failure raise GitError with git's own reason."""
-    res = run(args, cwd, env=env, timeout=timeout)
+    res = run(args, cwd, env=env, timeout=timeout, hooks=hooks)
     if not res.ok:
         label = what or f"git {' '.join(args[:2])}"
         raise GitError(f"{label} failed: {res.message()}")

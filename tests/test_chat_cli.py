@@ -166,7 +166,7 @@ def _proc_env(api) -> dict[str, str]:
 def test_python_m_tui_chat_subprocess(in_repo, api):
     api.add(calls(("worktree_create", {"name": "auth-refactor"})))
     api.add_text("Lane ready.")
-    proc = subprocess.run([sys.executable, "-m", "tui", "chat", "make a lane"], cwd=in_repo,
+    proc = subprocess.run([sys.executable, "-m", "tui", "chat", "make a lane", "--yes"], cwd=in_repo,
                           env=_proc_env(api), capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(

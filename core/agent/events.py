@@ -121,4 +121,5 @@ class ApprovalRequest:
     input: dict[str, Any]
     summary: str               # one line a human can judge, e.g. "bash: rm -rf build"
     lane: str | None = None    # the lane the call acts in, if any
+    effect: str = ""           # its row of the policy: board, lane, file_write, command
     extra: dict[str, Any] = field(default_factory=dict)

@@ -32,9 +32,10 @@ from core.agent.config import DEFAULT_BASE_URL, AgentConfig
 from core.agent.events import (AgentError, AgentEvent, ApprovalRequest, Decision, Retrying,
                                TextDelta, TextWithdrawn, ToolFinished, ToolStarted,
                                TurnFinished, Usage)
-from core.agent.tools import Toolbox, ToolResult
+from core.agent.tools import Binding, Toolbox, ToolResult
 from core.agent.transcript import (Transcript, add_message, list_sessions, new_session_id,
                                    read_meta, repair, text_block, tool_result, unanswered)
+from core import secrets
 from core.errors import WorklanesError
 from core.workspace import Workspace
 
@@ -67,11 +68,14 @@ def system_prompt(ws: Workspace, lane: dict[str, Any] | None) -> str:
         "user's approval; when a call is denied, do not repeat it - explain and ask."
     )
     if lane:
+        task = lane.get("task_id")
         text += (
             f"\n\nYou are bound to lane {lane['name']!r} (directory {lane['path']}, branch "
-            f"{lane.get('branch')}" + (f", task {lane['task_id']}" if lane.get("task_id") is not None
-                                       else "")
-            + "). File tools and bash act inside that lane and cannot leave it.")
+            f"{lane.get('branch')}" + (f", task {task}" if task is not None else "")
+            + "). File tools and bash act inside that lane and cannot leave it; lane tools "
+            "work on this lane only, and you may update "
+            + (f"task {task} only" if task is not None else "no existing task")
+            + " (task_create can add new tasks).")
     return text
 
 
@@ -199,21 +203,26 @@ class _StreamReader(threading.Thread):
 
 class Agent:
     def __init__(self, workspace: Workspace, config: AgentConfig,
-                 approver: Approver | None = None, lane: str | None = None,
+                 approver: Approver | None = None, lane: "str | Binding | None" = None,
                  session_id: str | None = None):
+        """``lane``: bind the agent to a lane, by name (its task is the lane's) or as a
+        ``Binding(lane, task_id)``; see ``Toolbox``."""
         self.ws = workspace
         self.config = config
         self.approver = approver
-        self.lane = lane
-        self._lane_entry = workspace.lanes.get(lane) if lane else None
+        secrets.register(config.api_key)   # scrubbed from everything written, in any form
         self.tools = Toolbox(workspace, lane, config.command_timeout)
-        if lane:
-            self.tools.lane_path(lane)  # refuse a removed or missing lane now, not mid-turn
+        self.binding = self.tools.binding
+        self.lane = self.tools.lane
+        self._lane_entry = ({**workspace.lanes.get(self.lane), "task_id": self.binding.task_id}
+                            if self.binding else None)
+        if self.lane:
+            self.tools.lane_path(self.lane)  # refuse a removed or missing lane now, not mid-turn
         if session_id is not None and not _SESSION_RE.fullmatch(session_id):
             raise ValueError(f"bad session id {session_id!r}")
         self.session_id = session_id or new_session_id()
         self.transcript = Transcript.create(workspace.root, self.session_id, config.api_key,
-                                            model=config.model, lane=lane)
+                                            model=config.model, lane=self.lane)
         self.transcript_path: Path = self.transcript.path
         meta, self.history, self.usage = self.transcript.load()
         self.created_at: float = meta.get("created_at") or time.time()
@@ -228,12 +237,14 @@ class Agent:
 
     @classmethod
     def resume_last(cls, workspace: Workspace, config: AgentConfig,
-                    approver: Approver | None = None, lane: str | None = None) -> "Agent":
+                    approver: Approver | None = None,
+                    lane: "str | Binding | None" = None) -> "Agent":
         """The newest saved session (of ``lane``, when given), or a new one. A session
         whose lane no longer exists resumes unbound."""
+        lane_name = lane.lane if isinstance(lane, Binding) else lane
         for path in list_sessions(workspace.root):
             meta = read_meta(path)
-            if lane is not None and meta.get("lane") != lane:
+            if lane_name is not None and meta.get("lane") != lane_name:
                 continue
             use_lane = lane if lane is not None else meta.get("lane")
             if use_lane and lane is None:
@@ -410,7 +421,7 @@ class Agent:
         """(result, denied). Approval first, unless the policy is auto or the tool was
         allowed for the session."""
         if (self.config.policy != "auto" and name not in self.allowed_tools
-                and self.tools.needs_approval(name, args)):
+                and self.tools.needs_approval(name, args, self.config.ask)):
             decision = self._ask(name, args)
             if cancel.is_set():
                 return ToolResult(CANCELLED, True), False
@@ -435,6 +446,7 @@ class Agent:
         req = ApprovalRequest(tool=name, input=self._scrub_obj(args),
                               summary=self._scrub(self.tools.summary(name, args)),
                               lane=self.tools.lane_of(name, args),
+                              effect=self.tools.effect(name, args),
                               extra={"session_id": self.session_id})
         try:
             decision = self.approver(req)
@@ -442,16 +454,6 @@ class Agent:
             return Decision.DENY
         return decision if isinstance(decision, Decision) else Decision.DENY
 
-    # -- the key never leaves --------------------------------------------------------------
-    def _scrub(self, text: str) -> str:
-        key = self.transcript.key
-        return text.replace(key, "***") if key and key in text else text
-
-    def _scrub_obj(self, obj: Any) -> Any:
-        if isinstance(obj, str):
-            return self._scrub(obj)
-        if isinstance(obj, dict):
-            return {k: self._scrub_obj(v) for k, v in obj.items()}
-        if isinstance(obj, list):
-            return [self._scrub_obj(v) for v in obj]
-        return obj
+    # -- the key never leaves (core.secrets: also reversed, hex, base64, wrapped) --------
+    _scrub = staticmethod(secrets.scrub)
+    _scrub_obj = staticmethod(secrets.scrub_obj)
