@@ -194,10 +194,16 @@ def _open_regular(loc: Located, root: Root, path: str, flags: int) -> tuple[int,
     except FileNotFoundError:
         raise ToolError(f"{path!r} does not exist in the {root.label} (FileNotFoundError)") from None
     except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.ENXIO, errno.EISDIR):
-            what = "a directory" if exc.errno == errno.EISDIR else "changed while it was opened"
-            raise ToolError(f"{path!r} is {what}; file tools only open regular files") from None
-        raise
+        if exc.errno not in (errno.ELOOP, errno.ENXIO, errno.EISDIR, errno.EWOULDBLOCK):
+            raise
+        try:   # say what is there: a socket (ENXIO), a symlink swapped in (ELOOP), ...
+            mode = os.stat(loc.name, dir_fd=loc.dir_fd, follow_symlinks=False).st_mode
+        except OSError:
+            mode = 0
+        what = ("a directory" if stat.S_ISDIR(mode) else
+                "a symbolic link that appeared while it was opened" if stat.S_ISLNK(mode) else
+                _kind(mode) if mode else "gone")
+        raise ToolError(f"{path!r} is {what}; file tools only open regular files") from None
     try:
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):
