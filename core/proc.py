@@ -157,13 +157,14 @@ class _Tracker:
         while its siblings die: each round rescans)."""
         killed: dict[int, str] = {}
         for _ in range(rounds):
-            pids = self.alive(self.scan()) if self.available else []
+            table = self.scan() if self.available else {}
+            pids = self.alive(table)
             if not pids:
                 break
             for pid in pids:
                 try:
                     os.kill(pid, signal.SIGKILL)
-                    killed[pid] = self.seen[pid][1]
+                    killed[pid] = table[pid][4]   # its name now (it may have exec'd)
                 except (ProcessLookupError, PermissionError):
                     pass
         return [f"{pid} {name}" for pid, name in sorted(killed.items())]
