@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 import subprocess
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 
 from core.errors import GitError, NotARepoError
 
@@ -36,6 +38,18 @@ class GitResult:
 
 
 NO_HOOKS = ("-c", "core.hooksPath=/dev/null")   # hooks=False: the repository's hooks never run
+# Set by the agent's tools around a call that is not approved command execution: every
+# git process that call starts (remove's archive and branch delete too) runs hook-free.
+_hooks_off: ContextVar[bool] = ContextVar("worklanes_git_hooks_off", default=False)
+
+
+@contextmanager
+def hooks_disabled(disabled: bool = True) -> Iterator[None]:
+    token = _hooks_off.set(disabled or _hooks_off.get())
+    try:
+        yield
+    finally:
+        _hooks_off.reset(token)
 
 
 def run(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,
@@ -43,7 +57,7 @@ def run(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,
     """Run ``git *args`` in ``cwd``; never raises for a non-zero exit."""
     from git.cmd import Git  # lazy: GitPython costs ~70 ms to import
 
-    if not hooks:
+    if not hooks or _hooks_off.get():
         args = [*NO_HOOKS, *args]
     full_env = dict(_GIT_ENV)
     if env:

@@ -162,10 +162,19 @@ def hooked(ws):
 
 
 def test_agent_lane_tools_never_run_repository_hooks(tb, ws, hooked):
+    # reference-transaction runs on every ref update: branch creation, the archive ref of
+    # a forced removal, a branch delete.
+    ref_hook = ws.root / ".git" / "hooks" / "reference-transaction"
+    ref_hook.write_text(f"#!/bin/sh\necho ref >> {hooked}\n")
+    ref_hook.chmod(0o755)
     assert not tb.run("worktree_create", {"name": "a"}).is_error
-    assert not tb.run("worktree_remove", {"name": "a"}).is_error
+    (ws.root / ".worktrees" / "a" / "wip.txt").write_text("wip")
+    assert not tb.run("worktree_remove", {"name": "a", "force": True}).is_error
     assert not tb.run("worktree_restore", {"name": "a"}).is_error
+    assert not tb.run("worktree_remove", {"name": "a", "force": True,
+                                          "delete_branch": True}).is_error
     assert not hooked.exists()
+    ref_hook.unlink()
     ws.lanes.create("by-hand")             # the user's own create runs them, as git would
     assert hooked.read_text() == "ran\n"
 

@@ -200,7 +200,8 @@ class Toolbox:
             return ToolResult(f"Error: {name} needs {', '.join(missing)}", True)
         try:
             self._check_binding(tool, tool_input)
-            out = tool.handler(self, tool_input, cancel)
+            with git.hooks_disabled(not _hooks(self, name, tool_input)):
+                out = tool.handler(self, tool_input, cancel)
         except WorklanesError as exc:
             return ToolResult(f"Error: {exc}", True)
         except Exception as exc:  # a tool must never take the loop down
