@@ -83,14 +83,14 @@ class Printer:
         if isinstance(ev, TextDelta):
             if self.streaming_from is None:
                 self.streaming_from = self.col
-            text = visible(ev.text, keep="\n")   # model text must not drive the terminal
+            text = visible(ev.text, keep="\n\t")   # model text must not drive the terminal
             self.out.write(text)
             self.out.flush()
             self.mid_line = not text.endswith("\n")
             tail = text.rsplit("\n", 1)
             self.col = len(tail[-1]) + (self.col if len(tail) == 1 else 0)
         elif isinstance(ev, TextWithdrawn):
-            self.withdraw(visible(ev.text, keep="\n"))
+            self.withdraw(visible(ev.text, keep="\n\t"))
         elif isinstance(ev, ToolStarted):
             summary = visible(" ".join(_tool_arg(ev.name, ev.input).split()))
             self.line(f"> {visible(ev.name)}: {summary[:120]}")
@@ -215,7 +215,8 @@ def _fail(message: str) -> None:
               "claude-sonnet-4-6).")
 @click.option("--resume", "-r", is_flag=True, help="Continue the last saved conversation.")
 @click.option("--lane", "-l", metavar="NAME", help="Bind the agent to a lane: its file tools "
-              "and bash act only inside that worktree.")
+              "and bash act only inside that worktree, its lane tools only on that lane, "
+              "its task updates only on the lane's task.")
 @click.option("--base-url", metavar="URL", help="API base URL (default: ANTHROPIC_BASE_URL).")
 @click.pass_context
 def chat(ctx: click.Context, prompt: str | None, yes: bool, model: str | None, resume: bool,

@@ -10,7 +10,7 @@ from core.agent.events import (AgentError, AgentEvent, ApprovalRequest, Decision
                                TextDelta, TextWithdrawn, ToolFinished, ToolStarted, TurnFinished,
                                Usage)
 
-_FROM_LOOP = ("Agent", "Approver", "EventSink")
+_FROM_LOOP = ("Agent", "Approver", "Binding", "EventSink")
 
 
 def __getattr__(name: str):
@@ -22,7 +22,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'core.agent' has no attribute {name!r}")
 
 __all__ = [
-    "Agent", "AgentConfig", "Approver", "DEFAULT_MODEL", "EventSink",
+    "Agent", "AgentConfig", "Approver", "Binding", "DEFAULT_MODEL", "EventSink",
     "AgentError", "AgentEvent", "ApprovalRequest", "Decision", "Retrying", "TextDelta",
     "TextWithdrawn", "ToolFinished", "ToolStarted", "TurnFinished", "Usage",
 ]
