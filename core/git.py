@@ -12,9 +12,13 @@ from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
 from core.errors import GitError, NotARepoError
+from core.secrets import ALWAYS_DROP
 
-# Keep git from paging, prompting or localising the messages we parse.
-_GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "LC_ALL": "C", "LANG": "C"}
+# Keep git from paging, prompting or localising the messages we parse; and blank the
+# Anthropic credentials (GitPython can add variables, not remove them), so a hook or any
+# command git runs never sees them.
+_GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "LC_ALL": "C", "LANG": "C",
+            **{name: "" for name in ALWAYS_DROP}}
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,6 @@ registers the key it was configured with, which may come from ``.env``).
 
 from __future__ import annotations
 
-import base64
-import fnmatch
 import os
 import re
 import threading
@@ -67,6 +65,8 @@ def child_env(drop: Iterable[str] = DEFAULT_ENV_DROP,
               base: Mapping[str, str] | None = None) -> dict[str, str]:
     """``base`` (the process environment) without the credentials: ALWAYS_DROP, names
     matching a ``drop`` pattern (case-insensitive), and any value holding a secret."""
+    import fnmatch   # here: core.git imports this module on the way to the first paint
+
     env = dict(os.environ if base is None else base)
     patterns = [p.upper() for p in (*ALWAYS_DROP, *drop)]
     secrets = known_secrets()
@@ -88,6 +88,8 @@ def _flexible(form: str) -> str:
 def _base64_cores(secret: bytes) -> list[str]:
     """The part of the base64 of ``secret`` that does not depend on what precedes it or
     follows it, for each of the three byte alignments, in both alphabets."""
+    import base64
+
     cores = []
     for skip in range(3):
         enc = base64.b64encode(b"\0" * skip + secret).decode()

@@ -179,12 +179,15 @@ def test_agent_lane_tools_never_run_repository_hooks(tb, ws, hooked):
     assert hooked.read_text() == "ran\n"
 
 
-def test_hooks_run_when_the_call_is_approved_command_execution(repo, hooked):
+def test_hooks_run_when_the_call_is_approved_command_execution(repo, hooked, monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-hook-0123456789")
+    hook = repo / ".git" / "hooks" / "post-checkout"
+    hook.write_text(hook.read_text() + f"printenv ANTHROPIC_API_KEY >> {hooked}\n")
     (repo / ".worklanes.toml").write_text('[lanes]\nsetup = "true"\n')
     tb = Toolbox(Workspace.open(repo))
     assert tb.effect("worktree_create", {"name": "a"}) == "command"
     assert not tb.run("worktree_create", {"name": "a"}).is_error
-    assert hooked.read_text() == "ran\n"
+    assert hooked.read_text() == "ran\n\n"     # it ran, and the key was not there
 
 
 # -- lane-bound agents ----------------------------------------------------------------------
