@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from core.fsutil import append_line
+from core.secrets import scrub_obj
 
 PARSE_ERROR = "parse_error"
 
@@ -48,6 +49,7 @@ class EventLog:
         if error:
             payload["error"] = error
         payload.update(extra)
+        payload = scrub_obj(payload)   # the README promises: no key in anything written
         self.path.parent.mkdir(parents=True, exist_ok=True)
         append_line(self.path, json.dumps(payload, ensure_ascii=False, default=str))
         return payload

@@ -8,14 +8,19 @@ import subprocess
 import tempfile
 import threading
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
 from core.errors import GitError, NotARepoError
+from core.secrets import ALWAYS_DROP
 
-# Keep git from paging, prompting or localising the messages we parse.
-_GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "LC_ALL": "C", "LANG": "C"}
+# Keep git from paging, prompting or localising the messages we parse; and blank the
+# Anthropic credentials (GitPython can add variables, not remove them), so a hook or any
+# command git runs never sees them.
+_GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "LC_ALL": "C", "LANG": "C",
+            **{name: "" for name in ALWAYS_DROP}}
 
 
 @dataclass(frozen=True)
@@ -38,11 +43,28 @@ class GitResult:
         return lines[0] if lines else f"git exited with {self.code}"
 
 
+NO_HOOKS = ("-c", "core.hooksPath=/dev/null")   # hooks=False: the repository's hooks never run
+# Set by the agent's tools around a call that is not approved command execution: every
+# git process that call starts (remove's archive and branch delete too) runs hook-free.
+_hooks_off: ContextVar[bool] = ContextVar("worklanes_git_hooks_off", default=False)
+
+
+@contextmanager
+def hooks_disabled(disabled: bool = True) -> Iterator[None]:
+    token = _hooks_off.set(disabled or _hooks_off.get())
+    try:
+        yield
+    finally:
+        _hooks_off.reset(token)
+
+
 def run(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,
-        timeout: float | None = 120) -> GitResult:
+        timeout: float | None = 120, hooks: bool = True) -> GitResult:
     """Run ``git *args`` in ``cwd``; never raises for a non-zero exit."""
     from git.cmd import Git  # lazy: GitPython costs ~70 ms to import
 
+    if not hooks or _hooks_off.get():
+        args = [*NO_HOOKS, *args]
     full_env = dict(_GIT_ENV)
     if env:
         full_env.update(env)
@@ -114,9 +136,9 @@ def temp_index() -> Iterator[dict[str, str]]:
 
 
 def check(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,
-          what: str | None = None, timeout: float | None = 120) -> str:
+          what: str | None = None, timeout: float | None = 120, hooks: bool = True) -> str:
     """Run git and return stdout; on failure raise GitError with git's own reason."""
-    res = run(args, cwd, env=env, timeout=timeout)
+    res = run(args, cwd, env=env, timeout=timeout, hooks=hooks)
     if not res.ok:
         label = what or f"git {' '.join(args[:2])}"
         raise GitError(f"{label} failed: {res.message()}")

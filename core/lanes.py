@@ -27,6 +27,7 @@ from core.events import EventLog
 from core.forecast import forecast_lane
 from core.fsutil import atomic_write_json, locked, read_json
 from core.proc import CommandResult, run_command
+from core.secrets import env_drop_of
 from core.tasks import TaskBoard
 
 ARCHIVE_PREFIX = "refs/worklanes/archive/"
@@ -159,21 +160,21 @@ class Lanes:
 
     # -- create ----------------------------------------------------------------------
     def create(self, name: str, task_id: int | None = None, base_ref: str = "HEAD",
-               run_setup: bool = True) -> CreateResult:
+               run_setup: bool = True, hooks: bool = True) -> CreateResult:
         validate_name(name)
         base_ref = (base_ref or "HEAD").strip()
         task_ev = {"id": task_id} if task_id is not None else {}
         self.events.emit("worktree.create.before", task=task_ev,
                          worktree={"name": name, "base_ref": base_ref})
         try:
-            return self._create(name, task_id, base_ref, run_setup)
+            return self._create(name, task_id, base_ref, run_setup, hooks)
         except Exception as exc:
             self.events.emit("worktree.create.failed", task=task_ev,
                              worktree={"name": name, "base_ref": base_ref}, error=str(exc))
             raise
 
     def _create(self, name: str, task_id: int | None, base_ref: str,
-                run_setup: bool) -> CreateResult:
+                run_setup: bool, hooks: bool = True) -> CreateResult:
         index = self._load()
         existing = _find(index, name)
         if existing is not None:
@@ -196,7 +197,8 @@ class Lanes:
         if path.exists():
             raise ConflictError(f"directory {path} already exists; move it away or pick another name")
         base = self._resolve_base(base_ref)
-        res = git.run(["worktree", "add", "-b", branch, str(path), base_ref], self.root)
+        res = git.run(["worktree", "add", "-b", branch, str(path), base_ref], self.root,
+                      hooks=hooks)
         if not res.ok:
             raise self._explain_add_failure(res, branch, base_ref)
         entry = {
@@ -258,7 +260,8 @@ class Lanes:
         return copied
 
     def _setup(self, lane: dict[str, Any]) -> CommandResult:
-        result = run_command(self.config.setup, Path(lane["path"]), timeout=self.config.setup_timeout)
+        result = run_command(self.config.setup, Path(lane["path"]), timeout=self.config.setup_timeout,
+                             env_drop=env_drop_of(self.root))
         ok = result.exit_code == 0
         self.events.emit("worktree.setup" if ok else "worktree.setup.failed",
                          task=_task_ref(lane), worktree={"name": lane["name"]},
@@ -336,7 +339,8 @@ class Lanes:
             raise InvalidInputError("no command given; e.g. `worklanes wt run NAME -- git status`")
         lane = self._live(name)
         result = run_command(command, Path(lane["path"]),
-                             timeout=timeout or self.config.run_timeout, cancel=cancel)
+                             timeout=timeout or self.config.run_timeout, cancel=cancel,
+                             env_drop=env_drop_of(self.root))
         self.events.emit("worktree.run", task=_task_ref(lane),
                          worktree={"name": name, "path": lane["path"]}, command=command,
                          exit_code=result.exit_code,
@@ -459,7 +463,7 @@ class Lanes:
         later commits): deleting the branch loses nothing."""
         return forecast_lane(self.root, lane).integrated
 
-    def restore(self, name: str) -> dict[str, Any]:
+    def restore(self, name: str, hooks: bool = True) -> dict[str, Any]:
         """Bring back a removed lane: its branch in a new worktree, plus the uncommitted
         work a forced removal archived."""
         lane = self.get(name)
@@ -479,12 +483,12 @@ class Lanes:
             args = ["worktree", "add", "-b", branch, str(path), f"{archive}^"]
         else:
             raise ConflictError(f"branch {branch} no longer exists and nothing was archived; cannot restore")
-        res = git.run(args, self.root)
+        res = git.run(args, self.root, hooks=hooks)
         if not res.ok:
             raise GitError(f"restoring lane {name!r} failed: {res.message()}")
         if archive:
             git.check(["restore", f"--source={archive}", "--worktree", "--", "."], path,
-                      what="restoring archived changes")
+                      what="restoring archived changes", hooks=hooks)
         entry = self._mutate(name, status="active", restored_at=time.time())
         if lane.get("task_id") is not None and self.tasks.exists(lane["task_id"]):
             self.tasks.bind_worktree(lane["task_id"], name)

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable
 from core.errors import CorruptFileError, InvalidInputError, NotFoundError
 from core.events import EventLog
 from core.fsutil import atomic_write_json, locked, read_json
+from core.secrets import scrub_obj
 
 STATUSES = ("pending", "in_progress", "completed")
 STATUS_MARK = {"pending": "[ ]", "in_progress": "[>]", "completed": "[x]"}
@@ -129,7 +130,7 @@ class TaskBoard:
     # -- writing ---------------------------------------------------------------------
     def _save(self, task: dict[str, Any]) -> None:
         task["updated_at"] = time.time()
-        atomic_write_json(self.path(task["id"]), task)
+        atomic_write_json(self.path(task["id"]), scrub_obj(task))   # never a key on disk
 
     def _max_id(self) -> int:
         ids = [i for i in map(task_file_id, os.listdir(self.dir)) if i is not None]

@@ -101,6 +101,9 @@ class Reply:
     Streaming knobs (a "delta" is one content_block_delta frame):
       error_after=k  send an SSE `error` event after k deltas and end the response
       drop_after=k   abruptly close the socket after k deltas (no message_stop)
+      cut_after=k    send the stream close-delimited (HTTP/1.0 style: no length, no
+                     chunking, `connection: close`) and close it cleanly after k
+                     deltas, so the cut looks like a normal end of body
       delay=s        sleep s seconds before each delta (slow tokens)
       hang=True      after message_start, block until api.release() or stop()
       hold_after=k   after k deltas, block until api.release() or stop() (a reply
@@ -115,6 +118,7 @@ class Reply:
     usage: dict[str, int] | None = None  # overrides the computed usage fields
     error_after: int | None = None
     drop_after: int | None = None
+    cut_after: int | None = None
     delay: float = 0.0
     hang: bool = False
     hold_after: int | None = None
@@ -347,6 +351,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # keep pytest output readable
 
     responded = False  # once headers are out, a crash can only drop the connection
+    close_delimited = False  # SSE body ends when the socket closes (Reply.cut_after)
 
     def send_json(self, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(obj).encode()
@@ -374,13 +379,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("cache-control", "no-cache")
         self.send_header("request-id", f"req_fake_{next(_ids):06d}")
         # Chunked framing is what makes a dropped connection detectable: without
-        # it, a closed socket looks like a normal end of body.
-        self.send_header("transfer-encoding", "chunked")
+        # it, a closed socket looks like a normal end of body (cut_after wants that).
+        if self.close_delimited:
+            self.send_header("connection", "close")
+        else:
+            self.send_header("transfer-encoding", "chunked")
         self.end_headers()
 
     def sse(self, event: str, data: dict[str, Any]) -> None:
         frame = f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
-        self.wfile.write(b"%x\r\n%s\r\n" % (len(frame), frame))
+        self.wfile.write(frame if self.close_delimited else b"%x\r\n%s\r\n" % (len(frame), frame))
         self.wfile.flush()
 
     def end_sse(self) -> None:
@@ -601,6 +609,7 @@ class FakeAPI:
         h.send_json(200, message)
 
     def _stream(self, h: _Handler, reply: Reply, body: dict[str, Any]) -> None:
+        h.close_delimited = reply.cut_after is not None
         h.start_sse()
         h.sse("message_start", {"type": "message_start", "message": self._message_start(reply, body)})
         h.sse("ping", {"type": "ping"})
@@ -621,6 +630,9 @@ class FakeAPI:
                 raise _Abort
             if reply.drop_after is not None and deltas_sent >= reply.drop_after:
                 h.drop()
+                raise _Abort
+            if reply.cut_after is not None and deltas_sent >= reply.cut_after:
+                h.close_connection = True   # a clean close: the body just ends here
                 raise _Abort
 
         for index, block in enumerate(reply.blocks):

@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from core.agent import AgentError, Retrying, TextDelta, ToolFinished, ToolStarted
+from core.agent import (AgentError, Retrying, TextDelta, TextWithdrawn, ToolFinished,
+                        ToolStarted)
 from tests.fakeapi import Fault, Reply, Text, ToolUse
 from tests.test_agent_support import KEY, Events, agent, api, calls  # noqa: F401
 
@@ -82,7 +83,7 @@ def test_unreachable_server_is_a_clear_error(ws, api):
 
 # -- in the stream: retried as a whole call ---------------------------------------------------
 
-@pytest.mark.parametrize("fault", [{"error_after": 2}, {"drop_after": 2}])
+@pytest.mark.parametrize("fault", [{"error_after": 2}, {"drop_after": 2}, {"cut_after": 2}])
 def test_broken_stream_is_retried_as_a_whole_call(ws, api, fault):
     api.add(Reply(["one two three four"], **fault))
     api.add_text("one two three four")
@@ -92,9 +93,11 @@ def test_broken_stream_is_retried_as_a_whole_call(ws, api, fault):
     assert done.stop_reason == "end_turn"
     (retry,) = ev.of(Retrying)
     assert (retry.attempt, retry.max_attempts) == (2, 3) and retry.delay == pytest.approx(0.01)
-    # the host saw the partial text, then the retry, then the whole reply
+    # the host saw the partial text, its withdrawal, the retry, then the whole reply
     kinds = [type(e).__name__ for e in ev]
-    assert kinds.index("Retrying") == 2 and ev.text == "one two " + "one two three four"
+    assert kinds[:4] == ["TextDelta", "TextDelta", "TextWithdrawn", "Retrying"]
+    assert ev.of(TextWithdrawn) == [TextWithdrawn("one two ")]
+    assert ev.text == "one two " + "one two three four"
     assert ag.history[-1] == {"role": "assistant",
                               "content": [{"type": "text", "text": "one two three four"}]}
     assert len(ag.history) == 2
@@ -113,15 +116,21 @@ def test_broken_tool_call_stream_never_runs_half_a_tool(ws, api):
     assert_next_message_works(ag, api)
 
 
-def test_stream_that_keeps_breaking_gives_up_with_history_intact(ws, api):
+# cut_after: a clean close before message_stop, which the SDK sees as an ordinary end of
+# body; it must never be stored as the (half) answer.
+@pytest.mark.parametrize(("fault", "why"), [({"drop_after": 1}, "connection broke"),
+                                            ({"cut_after": 1}, "before message_stop")])
+def test_stream_that_keeps_breaking_gives_up_with_history_intact(ws, api, fault, why):
     for _ in range(3):
-        api.add(Reply(["a b c"], drop_after=1))
+        api.add(Reply(["a b c"], **fault))
     ag = agent(ws, api, stream_attempts=3)
     ev = Events()
     done = ag.send("hi", ev)
     assert done.stop_reason == "error"
     assert [r.attempt for r in ev.of(Retrying)] == [2, 3]
+    assert why in ev.of(Retrying)[0].reason
     assert "gave up after 3 tries" in ev.of(AgentError)[0].message
+    assert ev.of(TextWithdrawn) == [TextWithdrawn("a ")] * 3
     assert len(ag.history) == 1
     assert_next_message_works(ag, api)
 

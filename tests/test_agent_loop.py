@@ -345,14 +345,14 @@ def test_unwritable_transcript_is_reported_and_the_chat_goes_on(ws, api):
 # -- the key never leaves --------------------------------------------------------------------
 
 def test_api_key_never_reaches_events_transcript_or_tool_output(ws, api, monkeypatch):
-    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)  # so the command below can see it
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)  # the command below must not see it
     api.add_tool_use("bash", {"command": "echo key=$ANTHROPIC_API_KEY"})
     api.add(Reply([f"I saw {KEY}"]))   # even a model that repeats it
     ag = agent(ws, api)
     ev = Events()
     ag.send("print the key", ev)
     out = ev.results()["bash"].output
-    assert out == "key=***"
+    assert out == "key="
     assert KEY not in repr(list(ev))
     assert KEY not in ag.transcript_path.read_text()
-    assert result_of(api, -1) == ["key=***"]
+    assert result_of(api, -1) == ["key="]

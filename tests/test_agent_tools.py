@@ -4,6 +4,9 @@ the Toolbox directly (fast) and, where the loop matters, through the agent."""
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
 import threading
 import time
 from pathlib import Path
@@ -12,6 +15,7 @@ import pytest
 
 from core.agent import Decision, ToolFinished
 from core.agent.tools import OUTPUT_CAP, SEED_TOOL_NAMES, Toolbox, blocked_reason, cap_text
+from core.errors import WorklanesError
 from core.workspace import Workspace
 from tests.conftest import git
 from tests.test_agent_support import (Events, agent, api, approve_all, calls,  # noqa: F401
@@ -313,15 +317,51 @@ def test_auto_policy_and_read_only_tools_never_ask(ws, api):
     agent(ws, api, approver=approver, policy="auto").send("go", Events())
     assert approver.asked == [] and (ws.root / "ran.txt").exists()
 
+
+
+# The README's policy table, row by row: a tool added without a row fails here.
+POLICY = {
+    "read": ["read_file", "task_list", "task_get", "worktree_list", "worktree_status",
+             "worktree_diff", "worktree_events", "worktree_reconcile"],
+    "board": ["task_create", "task_update", "task_bind_worktree", "task_block", "task_unblock",
+              "worktree_keep"],
+    "lane": ["worktree_create", "worktree_restore", "worktree_remove"],
+    "file_write": ["write_file", "edit_file"],
+    "command": ["bash", "worktree_run"],
+}
+
+
+def test_every_tool_has_its_effect_and_the_defaults_ask_for_the_last_three(ws):
     tb = Toolbox(ws)
-    read_only = ["read_file", "task_create", "task_list", "task_get", "task_update",
-                 "task_bind_worktree", "task_block", "task_unblock", "worktree_list",
-                 "worktree_status", "worktree_diff", "worktree_keep", "worktree_events",
-                 "worktree_restore", "worktree_create", "worktree_reconcile"]
-    assert [n for n in read_only if tb.needs_approval(n, {})] == []
-    assert all(tb.needs_approval(n, {}) for n in ("bash", "write_file", "edit_file",
-                                                  "worktree_run", "worktree_remove"))
-    assert tb.needs_approval("worktree_reconcile", {"fix": True})
+    table: dict[str, list[str]] = {}
+    for name in tb.tools:
+        table.setdefault(tb.effect(name, {}), []).append(name)
+    assert {k: sorted(v) for k, v in table.items()} == {k: sorted(v) for k, v in POLICY.items()}
+    assert tb.effect("worktree_reconcile", {"fix": True}) == "lane"
+    asks = {n for n in tb.tools if tb.needs_approval(n, {})}
+    assert asks == set(POLICY["lane"] + POLICY["file_write"] + POLICY["command"])
+
+
+def test_the_policy_is_configurable_in_worklanes_toml(ws, api):
+    (ws.root / ".worklanes.toml").write_text('[agent]\nask = ["command", "board"]\n')
+    approver = approve_all(Decision.DENY)
+    api.add(calls(("write_file", {"path": "w.txt", "content": "w"}),
+                  ("task_create", {"subject": "x"}), ("bash", {"command": "true"})))
+    api.add_text("ok")
+    from core.agent import Agent, AgentConfig
+    cfg = AgentConfig.load(ws.root)
+    cfg.api_key, cfg.base_url = "sk-test-0123456789", api.url
+    Agent(ws, cfg, approver=approver).send("go", Events())
+    assert [(r.tool, r.effect) for r in approver.asked] == [("task_create", "board"),
+                                                            ("bash", "command")]
+    assert (ws.root / "w.txt").exists() and ws.tasks.list().tasks == []
+    for bad, why in (('ask = ["read"]', "read-only tools never ask"),
+                     ('ask = ["bogus"]', "unknown effect(s) bogus"),
+                     ('ask = "command"', "must be a list of strings"),
+                     ('asks = []', "unknown key(s) asks")):
+        (ws.root / ".worklanes.toml").write_text(f"[agent]\n{bad}\n")
+        with pytest.raises(WorklanesError, match=re.escape(why)):
+            AgentConfig.load(ws.root)
 
 
 def test_lane_creation_asks_when_it_runs_a_setup_command(repo):
@@ -358,8 +398,64 @@ def test_hanging_command_with_children_is_killed_by_its_timeout(ws, api):
     ev = Events()
     agent(ws, api, command_timeout=0.5).send("hang", ev)
     res = ev.results()["bash"]
-    assert res.is_error and "timed out" in res.output and "process group killed" in res.output
+    assert res.is_error and "timed out" in res.output and " sleep" in res.output
     assert _pid_gone(int((ws.root / "child.pid").read_text()))
+
+
+def _running(*argv: str) -> list[int]:
+    """Live processes whose command line is exactly ``argv``."""
+    want = "\0".join(argv).encode() + b"\0"
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "cmdline").read_bytes() == want \
+                    and not _pid_gone(int(entry.name), timeout=0):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_gnu_timeout_in_its_own_process_group_is_killed_too(ws, api):
+    # GNU timeout moves itself to a new process group: a group kill misses it and its
+    # sleep. The session (and the result) must not.
+    api.add_tool_use("bash", {"command": "timeout 1005 sleep 1005"})
+    api.add_text("it hung")
+    ev = Events()
+    agent(ws, api, command_timeout=1).send("hang", ev)
+    res = ev.results()["bash"]
+    assert "timed out" in res.output and " timeout" in res.output and " sleep" in res.output
+    assert _running("sleep", "1005") == [] and _running("timeout", "1005", "sleep", "1005") == []
+
+
+def test_background_children_do_not_outlive_the_command(tb):
+    res = tb.run("bash", {"command": "sleep 1008 >/dev/null 2>&1 & echo started"})
+    assert not res.is_error and res.output.startswith("started\n")
+    # (named sleep, or sh if it was killed before it got to exec sleep)
+    assert "[killed 1 process(es) the command left running:" in res.output
+    assert _running("sleep", "1008") == []
+
+
+def test_a_child_that_moved_to_its_own_session_is_found_through_its_parent(ws):
+    # setsid leaves the session; its parent link (the shell still waits) finds it.
+    res = Toolbox(ws, command_timeout=1).run(
+        "bash", {"command": "setsid sleep 1009 >/dev/null 2>&1 & wait"})
+    assert "timed out" in res.output and " sleep" in res.output
+    assert _running("sleep", "1009") == []
+
+
+def test_keep_running_is_the_opt_in_for_children_that_must_outlive_the_call(tb):
+    res = tb.run("bash", {"command": "sleep 1011 >/dev/null 2>&1 &", "keep_running": True})
+    try:
+        assert "[left running (keep_children):" in res.output
+        deadline = time.monotonic() + 10   # it may not have exec'd sleep yet
+        while not _running("sleep", "1011") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(_running("sleep", "1011")) == 1
+    finally:
+        for pid in _running("sleep", "1011"):
+            os.kill(pid, signal.SIGKILL)
+    assert tb.summary("bash", {"command": "x", "keep_running": True}) == "bash: x (keep_running)"
 
 
 def test_huge_output_is_capped_and_says_so(tb):

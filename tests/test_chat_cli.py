@@ -97,12 +97,31 @@ def test_api_failure_exits_non_zero_with_one_line(in_repo, env):
     assert "worklanes: API error 400 (invalid_request_error: bad things)" in res.stderr
 
 
-def test_retrying_is_reported_on_stderr(in_repo, env):
-    env.add(Reply(["a b c"], drop_after=1))
+@pytest.mark.parametrize("fault", [{"drop_after": 1}, {"cut_after": 1}])
+def test_retrying_is_reported_on_stderr(in_repo, env, fault):
+    env.add(Reply(["a b c"], **fault))
     env.add_text("a b c")
     res = invoke(["hi"])
     assert res.exit_code == 0 and "[retrying (2/3) in 0.5s:" in res.stderr
+    # a pipe cannot take the broken words back: stderr says they were not the answer
+    assert "[withdrawn: the 2 characters above broke off" in res.stderr
     assert res.stdout.endswith("a b c\n")
+
+
+def test_cut_reply_is_erased_on_a_terminal(in_repo, env):
+    # The printer writes to a real pseudo-terminal: the withdrawn words are erased (cursor
+    # back to where the reply began, clear to the end of the screen), no notice needed.
+    from core.agent import TextDelta, TextWithdrawn
+    from tui.chat_cli import Printer
+    main_fd, child_fd = pty.openpty()
+    with os.fdopen(child_fd, "w") as tty:
+        printer = Printer(out=tty, err=tty)
+        for ev in (TextDelta("line one\n"), TextDelta("bro"), TextWithdrawn("line one\nbro"),
+                   TextDelta("whole")):
+            printer(ev)
+        seen = _read_until(main_fd, b"whole")
+    os.close(main_fd)
+    assert seen == b"line one\r\nbro\r\x1b[A\x1b[Jwhole"
 
 
 def test_resume_continues_the_last_session(in_repo, env):
@@ -147,7 +166,7 @@ def _proc_env(api) -> dict[str, str]:
 def test_python_m_tui_chat_subprocess(in_repo, api):
     api.add(calls(("worktree_create", {"name": "auth-refactor"})))
     api.add_text("Lane ready.")
-    proc = subprocess.run([sys.executable, "-m", "tui", "chat", "make a lane"], cwd=in_repo,
+    proc = subprocess.run([sys.executable, "-m", "tui", "chat", "make a lane", "--yes"], cwd=in_repo,
                           env=_proc_env(api), capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(
@@ -175,9 +194,10 @@ def _read_until(fd: int, needle: bytes, timeout: float = 30.0) -> bytes:
     return buf
 
 
-@pytest.mark.parametrize(("answer", "made"), [(b"y", True), (b"n", False)])
-def test_approval_prompt_on_a_terminal(in_repo, api, answer, made):
-    api.add(calls(("bash", {"command": "touch made.txt"})))
+def _chat_on_a_pty(in_repo, api, command: str, answer: bytes) -> bytes:
+    """`worklanes chat` on a pseudo-terminal asked to run ``command``: everything the
+    terminal received up to the token line, having answered the prompt with ``answer``."""
+    api.add(calls(("bash", {"command": command})))
     api.add_text("finished")
     main_fd, child_fd = pty.openpty()
     proc = subprocess.Popen([sys.executable, "-m", "tui", "chat", "make it"], cwd=in_repo,
@@ -186,7 +206,6 @@ def test_approval_prompt_on_a_terminal(in_repo, api, answer, made):
     os.close(child_fd)
     try:
         seen = _read_until(main_fd, b"[n]o ")
-        assert b"Allow bash: touch made.txt? [y]es once / [a]lways / [n]o " in seen
         os.write(main_fd, answer + b"\n")
         seen += _read_until(main_fd, b"[tokens:")
         assert proc.wait(timeout=30) == 0
@@ -194,5 +213,25 @@ def test_approval_prompt_on_a_terminal(in_repo, api, answer, made):
         if proc.poll() is None:
             proc.kill()
         os.close(main_fd)
+    return seen
+
+
+@pytest.mark.parametrize(("answer", "made"), [(b"y", True), (b"n", False)])
+def test_approval_prompt_on_a_terminal(in_repo, api, answer, made):
+    seen = _chat_on_a_pty(in_repo, api, "touch made.txt", answer)
+    assert b"Allow bash: touch made.txt? [y]es once / [a]lways / [n]o " in seen
     assert (b"  ok: (no output)" if made else b"  denied") in seen
     assert (in_repo / "made.txt").exists() is made
+
+
+def test_escape_sequences_cannot_disguise_the_command_on_the_prompt(in_repo, api):
+    # On a raw terminal ESC[2K ESC[1G erases the line and ESC[32m paints what follows:
+    # the user would see only "git status?". The terminal must get no ESC byte at all,
+    # and the real command, escapes spelled out, on the line it answers.
+    seen = _chat_on_a_pty(in_repo, api, "touch pwned.txt #\x1b[2K\x1b[1G\x1b[32mgit status"
+                          "\r\u202e", b"n")
+    assert b"\x1b" not in seen and b"\r\r" not in seen
+    prompt = [ln for ln in seen.split(b"\r\n") if ln.startswith(b"Allow ")][0]
+    assert prompt.startswith(b"Allow bash: touch pwned.txt #\\x1b[2K\\x1b[1G\\x1b[32mgit "
+                             b"status\\r\\u202e? [y]es")
+    assert not (in_repo / "pwned.txt").exists()

@@ -203,6 +203,18 @@ def test_dropped_connection(fakeapi: FakeAPI) -> None:
     assert received == ["a "]
 
 
+def test_close_delimited_cut_looks_like_a_normal_end(fakeapi: FakeAPI) -> None:
+    fakeapi.add(Reply(["a b c d"], cut_after=2))
+    received = []
+    # No chunking and no length: the SDK cannot tell the cut from an end of body, so
+    # it raises nothing; only the missing message_stop (no stop_reason) shows it.
+    with stream(fakeapi.client()) as s:
+        received.extend(s.text_stream)
+        final = s.get_final_message()
+    assert received == ["a ", "b "]
+    assert final.stop_reason is None
+
+
 def test_slow_tokens(fakeapi: FakeAPI) -> None:
     fakeapi.add(Reply(["one two three"], delay=0.02))
     started = time.perf_counter()

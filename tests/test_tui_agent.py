@@ -122,6 +122,49 @@ async def test_api_error_is_shown_logged_and_input_comes_back(repo, keyed, fakea
         assert errors and "prompt is too long" in errors[-1]["error"]
 
 
+async def test_a_cut_reply_is_taken_off_the_screen_before_the_retry(repo, keyed, fakeapi):
+    # The first try streams two words, then the connection closes cleanly before
+    # message_stop; the retried answer must be the only reply on screen.
+    fakeapi.add(Reply([Text("Broken words never finished")], cut_after=2))
+    fakeapi.add_text("The whole answer.")
+    app = agent_app(repo, fakeapi)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        await say(pilot, app, "hi")
+        await wait_for(pilot, lambda: "The whole answer." in chat_text(app), what="retry")
+        await wait_for(pilot, lambda: not app.chat.input.disabled, what="turn end")
+        text = chat_text(app)
+        assert "Broken" not in text and "Retrying (2/3)" in text
+    assert fakeapi.errors == []
+
+
+async def test_approval_modal_shows_the_real_command_escaped_and_whole(repo, keyed, fakeapi):
+    # ESC[2K ESC[1G would erase "touch pwned.txt" on a raw terminal, U+202E would reverse
+    # what follows it, and a tail after 100 harmless words would fall off a cut preview.
+    spoof = "touch pwned.txt #\x1b[2K\x1b[1G\x1b[32mgit status \u202etxt.exe"
+    long = "echo " + "harmless " * 100 + "; touch TAILMARK"
+    fakeapi.add_tool_use("bash", {"command": spoof})
+    fakeapi.add_tool_use("bash", {"command": long})
+    fakeapi.add_text("Done.")
+    app = agent_app(repo, fakeapi)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        await say(pilot, app, "go")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen), what="approval 1")
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "touch pwned.txt #\\x1b[2K\\x1b[1G\\x1b[32mgit status \\u202etxt.exe" in shown
+        assert "\x1b" not in shown and "\u202e" not in shown
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen)
+                       and "TAILMARK" in str(app.screen.request.input), what="approval 2")
+        await pilot.pause()
+        assert "touch TAILMARK" in screen_text(app)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: not app.chat.input.disabled, what="turn end")
+    assert not (repo / "pwned.txt").exists()
+
+
 async def hang_a_turn(pilot, app, fakeapi) -> None:
     """Send a message whose reply never comes; returns when the server holds it."""
     await ready(pilot, app)

@@ -21,8 +21,9 @@ from typing import Any, Callable
 import click
 
 from core.agent import (Agent, AgentConfig, AgentError, ApprovalRequest, Decision, Retrying,
-                        TextDelta, ToolFinished, ToolStarted, TurnFinished)
+                        TextDelta, TextWithdrawn, ToolFinished, ToolStarted, TurnFinished)
 from core.errors import WorklanesError
+from core.safe_text import has_hidden, visible
 
 EXIT_OK, EXIT_ERROR, EXIT_CANCELLED = 0, 1, 130
 _ABANDONED = -1   # a second Ctrl-C: the turn was left running in its thread
@@ -35,14 +36,42 @@ class Printer:
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self.mid_line = False     # streamed text left the cursor mid-line
+        self.col = 0              # the cursor's column on a terminal (for withdrawing)
+        self.streaming_from: int | None = None   # column where the current reply began
         self.failed = False
         self.finished: TurnFinished | None = None
 
     def end_line(self) -> None:
+        self.streaming_from = None
         if self.mid_line:
             self.out.write("\n")
             self.out.flush()
             self.mid_line = False
+        self.col = 0
+
+    def withdraw(self, text: str) -> None:
+        """Take a failed attempt's words back. On a terminal they are erased (cursor up
+        over the rows they took, clear to the end of the screen); a pipe cannot take
+        bytes back, so stderr says plainly that they were not the answer."""
+        start, self.streaming_from = self.streaming_from, None
+        tty = getattr(self.out, "isatty", lambda: False)()
+        if not tty or start is None:
+            self.line(f"[withdrawn: the {len(text)} characters above broke off mid-reply and "
+                      "are not part of the answer]", err=True)
+            return
+        import shutil
+        width = max(shutil.get_terminal_size().columns, 1)
+        rows, col = 0, start
+        for ch in text:
+            if ch == "\n":
+                rows, col = rows + 1, 0
+            elif col >= width:
+                rows, col = rows + 1, 1
+            else:
+                col += 1
+        self.out.write("\r" + "\x1b[A" * rows + (f"\x1b[{start}C" if start else "") + "\x1b[J")
+        self.out.flush()
+        self.col, self.mid_line = start, start > 0
 
     def line(self, text: str, err: bool = False) -> None:
         self.end_line()
@@ -52,25 +81,32 @@ class Printer:
 
     def __call__(self, ev: Any) -> None:
         if isinstance(ev, TextDelta):
-            self.out.write(ev.text)
+            if self.streaming_from is None:
+                self.streaming_from = self.col
+            text = visible(ev.text, keep="\n\t")   # model text must not drive the terminal
+            self.out.write(text)
             self.out.flush()
-            self.mid_line = not ev.text.endswith("\n")
+            self.mid_line = not text.endswith("\n")
+            tail = text.rsplit("\n", 1)
+            self.col = len(tail[-1]) + (self.col if len(tail) == 1 else 0)
+        elif isinstance(ev, TextWithdrawn):
+            self.withdraw(visible(ev.text, keep="\n\t"))
         elif isinstance(ev, ToolStarted):
-            summary = " ".join(_tool_arg(ev.name, ev.input).split())
-            self.line(f"> {ev.name}: {summary[:120]}")
+            summary = visible(" ".join(_tool_arg(ev.name, ev.input).split()))
+            self.line(f"> {visible(ev.name)}: {summary[:120]}")
         elif isinstance(ev, ToolFinished):
             if ev.denied:
                 self.line("  denied")
             elif ev.is_error:
-                self.line(f"  error: {ev.brief(100)}")
+                self.line(f"  error: {visible(ev.brief(100))}")
             else:
-                self.line(f"  ok: {ev.brief(100)}")
+                self.line(f"  ok: {visible(ev.brief(100))}")
         elif isinstance(ev, Retrying):
             self.line(f"[retrying ({ev.attempt}/{ev.max_attempts}) in {ev.delay:.1f}s: "
                        f"{ev.reason}]", err=True)
         elif isinstance(ev, AgentError):
             self.failed = True
-            self.line(f"worklanes: {ev.message}", err=True)
+            self.line(f"worklanes: {visible(ev.message)}", err=True)
         elif isinstance(ev, TurnFinished):
             self.finished = ev
             self.end_line()
@@ -111,12 +147,8 @@ class TerminalApprover:
                 self.printer.line("worklanes: no terminal to ask for approval; side-effecting "
                                    "tools are denied (pass --yes to allow them)", err=True)
             return Decision.DENY
-        where = f" (lane {req.lane})" if req.lane else ""
-        command = str(req.input.get("command", ""))
         err = self.printer.err
-        if "\n" in command or len(command) > 150:   # the one-line summary hides some of it
-            err.write("".join(f"    {ln}\n" for ln in command.splitlines()))
-        err.write(f"Allow {req.summary}{where}? [y]es once / [a]lways / [n]o ")
+        err.write(approval_prompt(req))
         err.flush()
         answer = sys.stdin.readline().strip().lower()
         if answer in ("y", "yes"):
@@ -124,6 +156,18 @@ class TerminalApprover:
         if answer in ("a", "always"):
             return Decision.ALLOW_SESSION
         return Decision.DENY
+
+
+def approval_prompt(req: ApprovalRequest) -> str:
+    """The question as the terminal shows it: every control character and escape sequence
+    in what the model wrote is shown escaped (an ESC[2K must not erase the line it is on),
+    and a command that does not fit the one-line summary is printed in full above it."""
+    where = f" (lane {visible(req.lane)})" if req.lane else ""
+    command = str(req.input.get("command", ""))
+    head = ""
+    if has_hidden(command) or len(command) > 150:
+        head = "".join(f"    {ln}\n" for ln in visible(command, keep="\n").split("\n"))
+    return f"{head}Allow {visible(req.summary)}{where}? [y]es once / [a]lways / [n]o "
 
 
 def in_worker(fn: Callable[[], Any], on_interrupt: Callable[[], None], name: str) -> Any:
@@ -216,7 +260,9 @@ def open_agent(ctx: click.Context, model: str | None, base_url: str | None, yes:
               "claude-sonnet-4-6).")
 @click.option("--resume", "-r", is_flag=True, help="Continue the last saved conversation.")
 @click.option("--lane", "-l", metavar="NAME", help="Bind the agent to a lane: its file tools "
-              "and bash act only inside that worktree; continues the lane agent's conversation.")
+              "and bash act only inside that worktree, its lane tools only on that lane, "
+              "its task updates only on the lane's task; continues the lane agent's "
+              "conversation.")
 @click.option("--base-url", metavar="URL", help="API base URL (default: ANTHROPIC_BASE_URL).")
 @click.pass_context
 def chat(ctx: click.Context, prompt: str | None, yes: bool, model: str | None, resume: bool,

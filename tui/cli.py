@@ -302,7 +302,7 @@ def wt_restore(ctx, name, as_json):
 @wt.command("run", context_settings={"ignore_unknown_options": True})
 @click.argument("name")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-@click.option("--timeout", type=float, help="Seconds before the command's process group is killed.")
+@click.option("--timeout", type=float, help="Seconds before the command and everything it started are killed.")
 @click.pass_context
 def wt_run(ctx, name, command, timeout):
     """Run COMMAND in the lane: worklanes wt run NAME -- pytest -x"""

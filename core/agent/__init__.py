@@ -7,9 +7,10 @@ only when the first model call is made (or by ``Agent.warm_up``).
 
 from core.agent.config import DEFAULT_MODEL, AgentConfig
 from core.agent.events import (AgentError, AgentEvent, ApprovalRequest, Decision, Retrying,
-                               TextDelta, ToolFinished, ToolStarted, TurnFinished, Usage)
+                               TextDelta, TextWithdrawn, ToolFinished, ToolStarted, TurnFinished,
+                               Usage)
 
-_FROM_LOOP = ("Agent", "Approver", "EventSink")
+_FROM_LOOP = ("Agent", "Approver", "Binding", "EventSink")
 
 
 def __getattr__(name: str):
@@ -21,7 +22,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'core.agent' has no attribute {name!r}")
 
 __all__ = [
-    "Agent", "AgentConfig", "Approver", "DEFAULT_MODEL", "EventSink",
+    "Agent", "AgentConfig", "Approver", "Binding", "DEFAULT_MODEL", "EventSink",
     "AgentError", "AgentEvent", "ApprovalRequest", "Decision", "Retrying", "TextDelta",
-    "ToolFinished", "ToolStarted", "TurnFinished", "Usage",
+    "TextWithdrawn", "ToolFinished", "ToolStarted", "TurnFinished", "Usage",
 ]

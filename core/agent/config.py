@@ -17,6 +17,12 @@ from pathlib import Path
 
 from core.errors import InvalidInputError
 
+# The tool policy by effect (the table in the README). Read-only tools never ask; the
+# effects listed in `[agent] ask` need the host's approval (policy "ask", the default).
+EFFECTS = ("read", "board", "lane", "file_write", "command")
+DEFAULT_ASK = ("lane", "file_write", "command")
+AGENT_KEYS = ("ask", "env_drop")
+
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_MODEL = "claude-sonnet-4-6"   # not deprecated in anthropic 2.11 (4-5 is, EOL 2026-11-30)
 POLICIES = ("ask", "auto")
@@ -37,10 +43,12 @@ class AgentConfig:
     request_timeout: float = 600.0    # seconds, per API request
     command_timeout: float | None = None  # bash: 120 s; worktree_run: the lane config's
     env_file: Path | None = None      # the .env that was consulted (for messages)
+    ask: tuple[str, ...] = DEFAULT_ASK   # effects that need approval (`[agent] ask`)
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
             raise InvalidInputError(f"unknown approval policy {self.policy!r}; use ask or auto")
+        self.ask = tuple(self.ask)
 
     @classmethod
     def load(cls, root: Path, model: str | None = None, base_url: str | None = None,
@@ -57,9 +65,10 @@ class AgentConfig:
                     return value.strip()
             return None
 
+        ask = agent_table(Path(root)).get("ask", DEFAULT_ASK)
         return cls(api_key=pick(None, ENV_KEY), base_url=pick(base_url, ENV_BASE_URL),
                    model=pick(model, ENV_MODEL) or DEFAULT_MODEL,
-                   policy=(policy or "ask").strip(), env_file=env_file)
+                   policy=(policy or "ask").strip(), env_file=env_file, ask=tuple(ask))
 
     @property
     def has_key(self) -> bool:
@@ -79,3 +88,36 @@ class AgentConfig:
         return f"AgentConfig({', '.join(shown)})"
 
     __str__ = __repr__
+
+
+def agent_table(root: Path) -> dict[str, list[str]]:
+    """The ``[agent]`` table of ``<root>/.worklanes.toml``, checked: ``ask`` (effects that
+    need approval) and ``env_drop`` (glob patterns of variables commands never get).
+    Absent keys are absent; a bad file or value raises one clear InvalidInputError."""
+    from core.config import CONFIG_FILE
+    path = Path(root) / CONFIG_FILE
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    import tomllib
+
+    try:
+        table = tomllib.loads(raw.decode("utf-8")).get("agent", {})
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"{path} is not valid TOML ({exc}); fix the file") from None
+    if not isinstance(table, dict):
+        raise InvalidInputError(f"{path}: [agent] must be a table")
+    unknown = set(table) - set(AGENT_KEYS)
+    if unknown:
+        raise InvalidInputError(f"{path}: unknown key(s) {', '.join(sorted(unknown))} in "
+                                f"[agent]; known: {', '.join(AGENT_KEYS)}")
+    for key, value in table.items():
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise InvalidInputError(f"{path}: [agent] {key} must be a list of strings, "
+                                    f"e.g. {key} = {list(DEFAULT_ASK) if key == 'ask' else ['*_TOKEN']}")
+    bad = [e for e in table.get("ask", []) if e not in EFFECTS or e == "read"]
+    if bad:
+        raise InvalidInputError(f"{path}: [agent] ask: unknown effect(s) {', '.join(bad)}; use "
+                                f"some of {', '.join(EFFECTS[1:])} (read-only tools never ask)")
+    return table

@@ -86,6 +86,14 @@ class Retrying:
 
 
 @dataclass
+class TextWithdrawn:
+    """The text streamed by a model call that then failed (it will be retried, or the
+    turn ends in an error): never part of the answer, so a host takes it off the screen.
+    ``text`` is exactly what the withdrawn TextDeltas carried."""
+    text: str
+
+
+@dataclass
 class TurnFinished:
     stop_reason: str       # end_turn | max_tokens | cancelled | max_iterations | token_budget
     #                        | error
@@ -98,7 +106,8 @@ class AgentError:
     message: str           # one line, never contains the API key
 
 
-AgentEvent = Union[TextDelta, ToolStarted, ToolFinished, Retrying, TurnFinished, AgentError]
+AgentEvent = Union[TextDelta, TextWithdrawn, ToolStarted, ToolFinished, Retrying, TurnFinished,
+                   AgentError]
 
 
 class Decision(enum.Enum):
@@ -113,4 +122,5 @@ class ApprovalRequest:
     input: dict[str, Any]
     summary: str               # one line a human can judge, e.g. "bash: rm -rf build"
     lane: str | None = None    # the lane the call acts in, if any
+    effect: str = ""           # its row of the policy: board, lane, file_write, command
     extra: dict[str, Any] = field(default_factory=dict)

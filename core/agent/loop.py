@@ -7,8 +7,10 @@ while the server is silent (hung stream, SDK retry back-off). On cancel the read
 to close its connection and is left behind; the caller returns at once.
 
 History rules (the reason a failed or cancelled turn never breaks the next one):
-- an assistant message enters the history only when its stream completed; a broken or
-  cancelled stream leaves nothing behind;
+- an assistant message enters the history only when its stream completed (message_stop
+  and a stop reason seen: a close-delimited body cut short ends "normally" for the SDK);
+  a broken or cancelled stream leaves nothing behind, and the text it showed is
+  withdrawn (TextWithdrawn) before the retry;
 - every tool_use is answered by a tool_result before the turn returns (its real output,
   "denied", "cancelled by the user", or "not run");
 - a turn that stops with the history ending on a user message (error, cancel, iteration
@@ -28,10 +30,12 @@ from typing import Any, Callable
 
 from core.agent.config import DEFAULT_BASE_URL, AgentConfig
 from core.agent.events import (AgentError, AgentEvent, ApprovalRequest, Decision, Retrying,
-                               TextDelta, ToolFinished, ToolStarted, TurnFinished, Usage)
-from core.agent.tools import Toolbox, ToolResult
+                               TextDelta, TextWithdrawn, ToolFinished, ToolStarted,
+                               TurnFinished, Usage)
+from core.agent.tools import Binding, Toolbox, ToolResult
 from core.agent.transcript import (Transcript, add_message, list_sessions, new_session_id,
                                    read_meta, repair, text_block, tool_result, unanswered)
+from core import secrets
 from core.errors import WorklanesError
 from core.workspace import Workspace
 
@@ -64,11 +68,14 @@ def system_prompt(ws: Workspace, lane: dict[str, Any] | None) -> str:
         "user's approval; when a call is denied, do not repeat it - explain and ask."
     )
     if lane:
+        task = lane.get("task_id")
         text += (
             f"\n\nYou are bound to lane {lane['name']!r} (directory {lane['path']}, branch "
-            f"{lane.get('branch')}" + (f", task {lane['task_id']}" if lane.get("task_id") is not None
-                                       else "")
-            + "). File tools and bash act inside that lane and cannot leave it.")
+            f"{lane.get('branch')}" + (f", task {task}" if task is not None else "")
+            + "). File tools and bash act inside that lane and cannot leave it; lane tools "
+            "work on this lane only, and you may update "
+            + (f"task {task} only" if task is not None else "no existing task")
+            + " (task_create can add new tasks).")
     return text
 
 
@@ -118,6 +125,8 @@ def describe_error(exc: BaseException) -> str:
             text = f"the API reported an error mid-stream ({detail or exc.message})"
         else:
             text = f"API error {exc.status_code} ({detail or exc.message})"
+    elif isinstance(exc, IncompleteStream):
+        text = str(exc)
     elif isinstance(exc, (httpx2.TransportError, OSError)):
         text = f"the connection broke mid-stream ({type(exc).__name__}: {exc})"
     else:
@@ -134,7 +143,13 @@ def _retryable_mid_stream(exc: BaseException) -> bool:
         body = exc.body if isinstance(exc.body, dict) else {}
         kind = (body.get("error") or {}).get("type", "") if isinstance(body.get("error"), dict) else ""
         return kind in ("overloaded_error", "api_error", "rate_limit_error", "timeout_error", "")
-    return isinstance(exc, (anthropic.APIConnectionError, httpx2.TransportError, OSError))
+    return isinstance(exc, (anthropic.APIConnectionError, httpx2.TransportError, OSError,
+                            IncompleteStream))
+
+
+class IncompleteStream(Exception):
+    """The body ended without ``message_stop`` or without a stop reason: a close-delimited
+    response cut short looks like a normal end of body to the SDK, so the loop checks."""
 
 
 class _StreamReader(threading.Thread):
@@ -158,6 +173,7 @@ class _StreamReader(threading.Thread):
                 self.started = True
                 if self.abandoned:
                     return
+                stopped = False
                 for ev in stream:
                     if self.abandoned:
                         return
@@ -165,7 +181,13 @@ class _StreamReader(threading.Thread):
                         put(("text", ev.delta.text))
                         time.sleep(0)   # yield the GIL: the host gets the token now, not
                         #                 after this thread's next switch interval (5 ms)
-                put(("final", stream.get_final_message()))
+                    elif ev.type == "message_stop":
+                        stopped = True
+                final = stream.get_final_message()
+                if not stopped or not final.stop_reason:
+                    raise IncompleteStream("the stream ended before message_stop (connection "
+                                           "closed mid-reply)")
+                put(("final", final))
         except BaseException as exc:  # handed to the caller, which classifies it
             put(("error", exc))
 
@@ -192,21 +214,27 @@ def make_client(config: AgentConfig) -> Any:
 
 class Agent:
     def __init__(self, workspace: Workspace, config: AgentConfig,
-                 approver: Approver | None = None, lane: str | None = None,
+                 approver: Approver | None = None, lane: "str | Binding | None" = None,
                  session_id: str | None = None, client: Any = None):
+        """``lane``: bind the agent to a lane, by name (its task is the lane's) or as a
+        ``Binding(lane, task_id)``; see ``Toolbox``. ``client``: an SDK client to share
+        with other agents (``make_client``)."""
         self.ws = workspace
         self.config = config
         self.approver = approver
-        self.lane = lane
-        self._lane_entry = workspace.lanes.get(lane) if lane else None
+        secrets.register(config.api_key)   # scrubbed from everything written, in any form
         self.tools = Toolbox(workspace, lane, config.command_timeout)
-        if lane:
-            self.tools.lane_path(lane)  # refuse a removed or missing lane now, not mid-turn
+        self.binding = self.tools.binding
+        self.lane = self.tools.lane
+        self._lane_entry = ({**workspace.lanes.get(self.lane), "task_id": self.binding.task_id}
+                            if self.binding else None)
+        if self.lane:
+            self.tools.lane_path(self.lane)  # refuse a removed or missing lane now, not mid-turn
         if session_id is not None and not _SESSION_RE.fullmatch(session_id):
             raise ValueError(f"bad session id {session_id!r}")
         self.session_id = session_id or new_session_id()
         self.transcript = Transcript.create(workspace.root, self.session_id, config.api_key,
-                                            model=config.model, lane=lane)
+                                            model=config.model, lane=self.lane)
         self.transcript_path: Path = self.transcript.path
         meta, self.history, self.usage = self.transcript.load()
         self.created_at: float = meta.get("created_at") or time.time()
@@ -222,12 +250,14 @@ class Agent:
 
     @classmethod
     def resume_last(cls, workspace: Workspace, config: AgentConfig,
-                    approver: Approver | None = None, lane: str | None = None) -> "Agent":
+                    approver: Approver | None = None,
+                    lane: "str | Binding | None" = None) -> "Agent":
         """The newest saved session (of ``lane``, when given), or a new one. A session
         whose lane no longer exists resumes unbound."""
+        lane_name = lane.lane if isinstance(lane, Binding) else lane
         for path in list_sessions(workspace.root):
             meta = read_meta(path)
-            if lane is not None and meta.get("lane") != lane:
+            if lane_name is not None and meta.get("lane") != lane_name:
                 continue
             use_lane = lane if lane is not None else meta.get("lane")
             if use_lane and lane is None:
@@ -293,7 +323,7 @@ class Agent:
                 blocks = _blocks_of(message)
                 if blocks:
                     self._append({"role": "assistant", "content": blocks})
-                stop = message.stop_reason or "end_turn"
+                stop = message.stop_reason   # never None: the reader refuses such a stream
                 if not unanswered(self.history):
                     return finish(stop)
                 if stop != "tool_use":   # e.g. max_tokens cut a tool call short
@@ -344,6 +374,7 @@ class Agent:
             reader = _StreamReader(client, params)
             reader.start()
             get = reader.q.get
+            shown: list[str] = []   # this attempt's text, withdrawn if the attempt fails
             while True:
                 try:
                     kind, value = get(timeout=POLL)
@@ -356,12 +387,15 @@ class Agent:
                     reader.abandon()
                     raise _Cancelled
                 if kind == "text":
-                    on_event(TextDelta(self._scrub(value)))
+                    shown.append(self._scrub(value))
+                    on_event(TextDelta(shown[-1]))
                 elif kind == "final":
                     return value
                 else:
                     break
             exc = value
+            if shown:
+                on_event(TextWithdrawn("".join(shown)))
             if not reader.started or not _retryable_mid_stream(exc):
                 raise _Failed(describe_error(exc))
             if attempt == attempts:
@@ -397,7 +431,7 @@ class Agent:
         """(result, denied). Approval first, unless the policy is auto or the tool was
         allowed for the session."""
         if (self.config.policy != "auto" and name not in self.allowed_tools
-                and self.tools.needs_approval(name, args)):
+                and self.tools.needs_approval(name, args, self.config.ask)):
             decision = self._ask(name, args)
             if cancel.is_set():
                 return ToolResult(CANCELLED, True), False
@@ -422,6 +456,7 @@ class Agent:
         req = ApprovalRequest(tool=name, input=self._scrub_obj(args),
                               summary=self._scrub(self.tools.summary(name, args)),
                               lane=self.tools.lane_of(name, args),
+                              effect=self.tools.effect(name, args),
                               extra={"session_id": self.session_id})
         try:
             decision = self.approver(req)
@@ -429,16 +464,6 @@ class Agent:
             return Decision.DENY
         return decision if isinstance(decision, Decision) else Decision.DENY
 
-    # -- the key never leaves --------------------------------------------------------------
-    def _scrub(self, text: str) -> str:
-        key = self.transcript.key
-        return text.replace(key, "***") if key and key in text else text
-
-    def _scrub_obj(self, obj: Any) -> Any:
-        if isinstance(obj, str):
-            return self._scrub(obj)
-        if isinstance(obj, dict):
-            return {k: self._scrub_obj(v) for k, v in obj.items()}
-        if isinstance(obj, list):
-            return [self._scrub_obj(v) for v in obj]
-        return obj
+    # -- the key never leaves (core.secrets: also reversed, hex, base64, wrapped) --------
+    _scrub = staticmethod(secrets.scrub)
+    _scrub_obj = staticmethod(secrets.scrub_obj)

@@ -3,12 +3,19 @@ properties added) plus the ones the core makes natural (dependencies, diff, reco
 restore). Every tool calls the same core the CLI uses, so locks and events are shared.
 
 Safety lives here, not in a word list:
-- file tools resolve the path (following symlinks) and refuse anything outside their
-  root; the root is the repository, or a lane when the call names one (``worktree``) or
-  the agent is bound to one; ``.git`` and the state folders are never written;
-- side-effecting tools say so (``needs_approval``), and the loop asks the host first;
-- commands run through ``core.proc.run_command``: own process group, hard timeout that
-  kills the whole group, head+tail capped output.
+- file tools open paths race-free below their root (``core.agent.files``: component by
+  component from a directory descriptor, no symlink followed out, regular files only,
+  sizes capped before reading); the root is the repository, or a lane when the call
+  names one (``worktree``) or the agent is bound to one; ``.git`` and the state folders
+  are never written;
+- every tool has an effect (``EFFECTS``: read, board, lane, file_write, command); the
+  loop asks the host before the effects the config lists (``AgentConfig.ask``);
+- git operations run without repository hooks unless the call's effect is command
+  execution (which the user approved, or allowed by policy);
+- an agent bound to a lane (``Binding``) acts only on that lane and its task;
+- commands run through ``core.proc.run_command``: own session, no credentials in the
+  environment, a hard timeout, everything they started killed at the end, head+tail
+  capped output.
 A short blocklist of catastrophic commands stays as an extra floor under the approval.
 """
 
@@ -22,14 +29,20 @@ from pathlib import Path
 from typing import Any, Callable
 
 from core import git, present
+from core.agent import files
+from core.agent.config import DEFAULT_ASK
+from core.agent.files import Root, ToolError
 from core.agent.lane_tools import LANE_AGENT_TOOL_SPECS
 from core.errors import WorklanesError
 from core.proc import DEFAULT_CAP, run_command
+from core.safe_text import visible
+from core.secrets import env_drop_of
 from core.tasks import STATUSES
 from core.workspace import Workspace
 
 OUTPUT_CAP = DEFAULT_CAP          # characters of tool output the model gets
 READ_BYTES_MAX = 8 * 1024 * 1024  # read_file never loads more than this
+EDIT_BYTES_MAX = 8 * 1024 * 1024  # edit_file refuses bigger files (it holds two copies)
 BASH_TIMEOUT = 120.0              # the seed's timeout for bash
 STATE_DIRS = (".tasks", ".worktrees")
 
@@ -60,8 +73,13 @@ def cap_text(text: str, cap: int = OUTPUT_CAP) -> str:
             f"[output truncated: {omitted} characters omitted from the middle]")
 
 
-class ToolError(WorklanesError):
-    """A tool call that cannot run as asked (bad argument, path outside its root...)."""
+@dataclass(frozen=True)
+class Binding:
+    """What a lane-bound agent may act on: its lane, and the lane's task (None: the lane
+    has none, so no task may be updated). File tools and bash act inside the lane; lane
+    tools naming another lane, and updates of another task, are refused."""
+    lane: str
+    task_id: int | None = None
 
 
 @dataclass
@@ -78,9 +96,14 @@ class Tool:
     properties: dict[str, Any]
     required: tuple[str, ...]
     handler: Callable[["Toolbox", dict[str, Any], threading.Event | None], ToolResult | str]
-    # "never", "always", or a function of (toolbox, input) for tools that only sometimes act
-    approval: str | Callable[["Toolbox", dict[str, Any]], bool] = "never"
+    # One of EFFECTS, or a function of (toolbox, input) for tools whose effect depends
+    # on the call (reconcile with fix, create when a setup command is configured).
+    effect: str | Callable[["Toolbox", dict[str, Any]], str] = "read"
     summary: Callable[[dict[str, Any]], str] | None = None
+    # What a lane-bound agent may do with it: "" anything, "lane" only its own lane
+    # (input name), "task" only its own task (input task_id), "fix" not with fix=true,
+    # "none" nothing (it acts on other lanes).
+    bound: str = ""
 
     def definition(self) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "object", "properties": self.properties}
@@ -112,10 +135,14 @@ def _dump(obj: Any) -> str:
 class Toolbox:
     """The tools bound to one workspace (and optionally one lane)."""
 
-    def __init__(self, workspace: Workspace, lane: str | None = None,
+    def __init__(self, workspace: Workspace, lane: "str | Binding | None" = None,
                  command_timeout: float | None = None):
         self.ws = workspace
-        self.lane = lane
+        if isinstance(lane, str):
+            entry = workspace.lanes.get(lane)
+            lane = Binding(lane, entry.get("task_id"))
+        self.binding: Binding | None = lane
+        self.lane: str | None = lane.lane if lane else None
         self.command_timeout = command_timeout
         self.root = Path(workspace.root).resolve()
         self.tools: dict[str, Tool] = {t.name: t for t in _TOOLS}
@@ -124,16 +151,22 @@ class Toolbox:
     def definitions(self) -> list[dict[str, Any]]:
         return [t.definition() for t in self.tools.values()]
 
-    def needs_approval(self, name: str, tool_input: dict[str, Any]) -> bool:
+    def effect(self, name: str, tool_input: dict[str, Any]) -> str:
+        """What the call does, for the approval policy (an unknown tool reads: it only
+        gets an error)."""
         tool = self.tools.get(name)
-        if tool is None or tool.approval == "never":
-            return False
-        if tool.approval == "always":
-            return True
+        if tool is None:
+            return "read"
+        if isinstance(tool.effect, str):
+            return tool.effect
         try:
-            return bool(tool.approval(self, tool_input))
+            return tool.effect(self, tool_input)
         except Exception:
-            return True
+            return "command"   # cannot tell: the strictest
+
+    def needs_approval(self, name: str, tool_input: dict[str, Any],
+                       ask: tuple[str, ...] = DEFAULT_ASK) -> bool:
+        return self.effect(name, tool_input) in ask
 
     def summary(self, name: str, tool_input: dict[str, Any]) -> str:
         tool = self.tools.get(name)
@@ -141,8 +174,9 @@ class Toolbox:
             text = tool.summary(tool_input) if tool and tool.summary else _default_summary(tool_input)
         except Exception:
             text = _default_summary(tool_input)
-        line = " ".join(f"{name}: {text}".split())
-        return line if len(line) <= 200 else line[:197] + "..."
+        # Whole and escaped: a summary that cuts a tail, or lets ESC[2K erase its head,
+        # is how an approval gets spoofed.
+        return visible(f"{name}: {text}")
 
     def lane_of(self, name: str, tool_input: dict[str, Any]) -> str | None:
         if name.startswith("worktree_") and isinstance(tool_input.get("name"), str):
@@ -166,7 +200,9 @@ class Toolbox:
         if missing:
             return ToolResult(f"Error: {name} needs {', '.join(missing)}", True)
         try:
-            out = tool.handler(self, tool_input, cancel)
+            self._check_binding(tool, tool_input)
+            with git.hooks_disabled(not _hooks(self, name, tool_input)):
+                out = tool.handler(self, tool_input, cancel)
         except WorklanesError as exc:
             return ToolResult(f"Error: {exc}", True)
         except Exception as exc:  # a tool must never take the loop down
@@ -174,6 +210,20 @@ class Toolbox:
         if isinstance(out, str):   # command results come capped (head + tail) already
             out = ToolResult(cap_text(out or "(no output)"))
         return out
+
+    def _check_binding(self, tool: Tool, a: dict[str, Any]) -> None:
+        if self.binding is None or not tool.bound:
+            return
+        if tool.bound == "lane":
+            self.own_lane(a.get("name"), f"use {tool.name} on")
+        elif tool.bound == "task":
+            self.own_task(_task_id(a.get("task_id")))
+            if tool.name == "task_bind_worktree":
+                self.own_lane(a.get("worktree"), "bind a task to")
+        elif tool.bound == "none" or (tool.bound == "fix" and a.get("fix")):
+            raise ToolError(f"this agent works in lane {self.lane!r}; {tool.name}"
+                            f"{' with fix' if tool.bound == 'fix' else ''} acts on other lanes "
+                            "and is for the main agent only")
 
     # -- path safety ----------------------------------------------------------------------
     def lane_path(self, name: str) -> Path:
@@ -185,34 +235,29 @@ class Toolbox:
             raise ToolError(f"lane {name!r} directory {path} is missing; worktree_reconcile can fix the index")
         return path.resolve()
 
-    def file_root(self, worktree: str | None) -> tuple[Path, str]:
-        """The folder a file tool may touch, and a label for messages."""
-        if worktree:
-            if self.lane and worktree != self.lane:
-                raise ToolError(f"this agent works in lane {self.lane!r}; it cannot touch files "
-                                f"of lane {worktree!r}")
-            return self.lane_path(worktree), f"lane {worktree!r}"
-        if self.lane:
-            return self.lane_path(self.lane), f"lane {self.lane!r}"
-        return self.root, "repository"
+    def own_lane(self, name: Any, what: str) -> None:
+        """A bound agent acts on its own lane only."""
+        if self.lane and name != self.lane:
+            raise ToolError(f"this agent works in lane {self.lane!r}; it cannot {what} lane "
+                            f"{name!r}")
 
-    def resolve(self, path: Any, worktree: str | None, write: bool) -> Path:
-        if not isinstance(path, str) or not path.strip():
-            raise ToolError("path must be a non-empty string")
-        root, label = self.file_root(worktree)
-        full = (root / path).resolve()   # follows symlinks; an absolute path replaces root
-        if not full.is_relative_to(root):
-            raise ToolError(f"path {path!r} is outside the {label} ({root}); file tools only "
-                            "work inside it")
-        rel = full.relative_to(root).parts
-        if write:
-            if ".git" in rel:
-                raise ToolError(f"path {path!r} is inside .git; file tools never write there")
-            if root == self.root and rel and rel[0] in STATE_DIRS:
-                raise ToolError(
-                    f"path {path!r} is in worklanes' state folder {rel[0]}/; use the task_* and "
-                    "worktree_* tools, and the worktree argument to edit files in a lane")
-        return full
+    def own_task(self, task_id: Any) -> None:
+        """A bound agent updates its own task only (creating new tasks stays allowed)."""
+        b = self.binding
+        if b is None or task_id == b.task_id:
+            return
+        mine = f"its task is {b.task_id}" if b.task_id is not None else "its lane has no task"
+        raise ToolError(f"this agent works in lane {b.lane!r} and {mine}; it cannot change "
+                        f"task {task_id!r} (task_create can add a new one)")
+
+    def file_root(self, worktree: str | None) -> Root:
+        """The folder a file tool may touch."""
+        if worktree:
+            self.own_lane(worktree, "touch files of")
+            return Root(self.lane_path(worktree), f"lane {worktree!r}")
+        if self.lane:
+            return Root(self.lane_path(self.lane), f"lane {self.lane!r}")
+        return Root(self.root, "repository", STATE_DIRS)
 
     def command_cwd(self) -> Path:
         return self.lane_path(self.lane) if self.lane else self.root
@@ -233,19 +278,16 @@ def _bash(tb: Toolbox, a: dict[str, Any], cancel) -> ToolResult:
     if reason:
         return ToolResult(f"Error: {reason}", True)
     result = run_command(command, tb.command_cwd(), timeout=tb.command_timeout or BASH_TIMEOUT,
-                         cap=OUTPUT_CAP, cancel=cancel)
+                         cap=OUTPUT_CAP, cancel=cancel, env_drop=env_drop_of(tb.root),
+                         keep_children=bool(a.get("keep_running")))
     return _command_result(result)
 
 
 def _read_file(tb: Toolbox, a: dict[str, Any], cancel) -> str:
-    path = tb.resolve(a["path"], a.get("worktree"), write=False)
-    if path.is_dir():
-        raise ToolError(f"{a['path']!r} is a directory; use bash (ls) to list it")
-    with open(path, "rb") as fh:
-        raw = fh.read(READ_BYTES_MAX + 1)
+    raw, size = files.read_bytes(tb.file_root(a.get("worktree")), a["path"], READ_BYTES_MAX)
     note = ""
-    if len(raw) > READ_BYTES_MAX:
-        raw, note = raw[:READ_BYTES_MAX], f"\n[file larger than {READ_BYTES_MAX} bytes; only its start was read]"
+    if size > READ_BYTES_MAX:
+        note = f"\n[file larger than {READ_BYTES_MAX} bytes; only its start was read]"
     lines = raw.decode("utf-8", "replace").splitlines()
     offset = a.get("offset")
     if offset:
@@ -257,25 +299,25 @@ def _read_file(tb: Toolbox, a: dict[str, Any], cancel) -> str:
 
 
 def _write_file(tb: Toolbox, a: dict[str, Any], cancel) -> str:
-    path = tb.resolve(a["path"], a.get("worktree"), write=True)
-    if path.is_dir():
-        raise ToolError(f"{a['path']!r} is a directory")
-    content = str(a["content"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(content, encoding="utf-8")
-    return f"Wrote {len(content.encode('utf-8'))} bytes to {a['path']}"
+    data = str(a["content"]).encode("utf-8")
+    files.write_bytes(tb.file_root(a.get("worktree")), a["path"], data)
+    return f"Wrote {len(data)} bytes to {a['path']}"
 
 
 def _edit_file(tb: Toolbox, a: dict[str, Any], cancel) -> str:
-    path = tb.resolve(a["path"], a.get("worktree"), write=True)
     old, new = str(a["old_text"]), str(a["new_text"])
     if not old:
         raise ToolError("old_text is empty; give the exact text to replace")
-    text = path.read_text(encoding="utf-8")
+    root = tb.file_root(a.get("worktree"))
+    raw, mode = files.read_for_edit(root, a["path"], EDIT_BYTES_MAX)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ToolError(f"{a['path']!r} is not UTF-8 text; edit_file only edits text") from None
     count = text.count(old)
     if not count:
         raise ToolError(f"text not found in {a['path']}; read the file and copy the exact text")
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    files.write_bytes(root, a["path"], text.replace(old, new, 1).encode("utf-8"), mode)
     more = f" (it occurs {count} times; the first was replaced)" if count > 1 else ""
     return f"Edited {a['path']}{more}"
 
@@ -298,8 +340,15 @@ def _task_update(tb: Toolbox, a: dict[str, Any], cancel) -> str:
                                     subject=a.get("subject"), description=a.get("description")))
 
 
+def _hooks(tb: Toolbox, name: str, a: dict[str, Any]) -> bool:
+    """Repository hooks are code: they run only when the call counts as command execution
+    (and so went through that approval)."""
+    return tb.effect(name, a) == "command"
+
+
 def _lane_created(tb: Toolbox, a: dict[str, Any], cancel) -> str:
-    res = tb.ws.lanes.create(str(a["name"]), a.get("task_id"), a.get("base_ref") or "HEAD")
+    res = tb.ws.lanes.create(str(a["name"]), a.get("task_id"), a.get("base_ref") or "HEAD",
+                             hooks=_hooks(tb, "worktree_create", a))
     out = _dump(res.lane)
     if res.copied:
         out += f"\ncopied into the lane: {', '.join(res.copied)}"
@@ -324,8 +373,6 @@ def _lane_status(tb: Toolbox, a: dict[str, Any], cancel) -> str:
 
 def _lane_run(tb: Toolbox, a: dict[str, Any], cancel) -> ToolResult:
     name, command = str(a["name"]), str(a["command"])
-    if tb.lane and name != tb.lane:
-        raise ToolError(f"this agent works in lane {tb.lane!r}; it cannot run commands in {name!r}")
     reason = blocked_reason(command)
     if reason:
         return ToolResult(f"Error: {reason}", True)
@@ -361,35 +408,51 @@ def _diff(tb: Toolbox, a: dict[str, Any], cancel) -> str:
     return tb.ws.lanes.diff(str(a["name"])) or "No changes."
 
 
+def _task_id(value: Any) -> Any:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def _create_effect(tb: Toolbox, a: dict[str, Any]) -> str:
+    return "command" if tb.ws.config.setup else "lane"   # creation runs the setup command
+
+
 def _default_summary(a: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in a.items() if not isinstance(v, (dict, list))) or "-"
 
 
+_KEEP_RUNNING = _b("Leave processes the command started in the background running after it "
+                   "ends (a dev server; redirect their output). Without it everything the "
+                   "command started is killed when it ends. A timeout still kills them.")
+
+# The effect of each tool is its policy row (README, "Approval and safety").
 _TOOLS: list[Tool] = [
     Tool("bash", "Run a shell command in the workspace (in the agent's lane when it is bound "
          "to one). Output is capped (head and tail kept); the command is killed with all its "
-         "children when it times out.",
-         {"command": _s()}, ("command",), _bash, "always",
-         lambda a: str(a.get("command"))),
+         "children when it times out, and anything it left running is killed when it ends.",
+         {"command": _s(), "keep_running": _KEEP_RUNNING}, ("command",), _bash, "command",
+         lambda a: str(a.get("command")) + (" (keep_running)" if a.get("keep_running") else "")),
     Tool("read_file", "Read file contents (relative to the repository root, or to a lane with "
          "worktree). Use limit (and offset, 1-based) for long files.",
          {"path": _s(), "limit": _i(), "offset": _i("First line to read, 1-based."),
           "worktree": _WT_ARG},
-         ("path",), _read_file, "never", lambda a: str(a.get("path"))),
+         ("path",), _read_file, "read", lambda a: str(a.get("path"))),
     Tool("write_file", "Write content to a file (created with its folders if missing). To "
          "change a lane's files, pass worktree.",
          {"path": _s(), "content": _s(), "worktree": _WT_ARG}, ("path", "content"), _write_file,
-         "always",
+         "file_write",
          lambda a: f"{a.get('path')} ({len(str(a.get('content', '')))} chars)"),
     Tool("edit_file", "Replace exact text in a file (the first occurrence).",
          {"path": _s(), "old_text": _s(), "new_text": _s(), "worktree": _WT_ARG},
-         ("path", "old_text", "new_text"), _edit_file, "always",
+         ("path", "old_text", "new_text"), _edit_file, "file_write",
          lambda a: str(a.get("path"))),
     Tool("task_create", "Create a new task on the shared task board. blocked_by lists task ids "
          "that must be completed first.",
          {"subject": _s(), "description": _s(),
           "blocked_by": {"type": "array", "items": {"type": "integer"}}},
-         ("subject",), _task_create),
+         ("subject",), _task_create, "board"),
     Tool("task_list", "List all tasks with status, owner, worktree binding and open blockers. "
          "ready=true lists only pending tasks with no open blocker.",
          {"status": {"type": "string", "enum": list(STATUSES)}, "ready": _b()}, (), _task_list),
@@ -399,47 +462,58 @@ _TOOLS: list[Tool] = [
          "task unblocks the tasks that wait on it.",
          {"task_id": _i(), "status": {"type": "string", "enum": list(STATUSES)}, "owner": _s(),
           "subject": _s(), "description": _s()},
-         ("task_id",), _task_update),
+         ("task_id",), _task_update, "board", bound="task"),
     Tool("task_bind_worktree", "Bind a task to a worktree name.",
          {"task_id": _i(), "worktree": _s(), "owner": _s()}, ("task_id", "worktree"),
          lambda tb, a, c: _dump(tb.ws.tasks.bind_worktree(a["task_id"], str(a["worktree"]),
-                                                          str(a.get("owner") or "")))),
+                                                          str(a.get("owner") or ""))),
+         "board", bound="task"),
     Tool("task_block", "Make a task wait on another: task_id cannot be ready until blocked_by "
          "is completed. Cycles are refused.",
          {"task_id": _i(), "blocked_by": _i()}, ("task_id", "blocked_by"),
-         lambda tb, a, c: _dump(tb.ws.tasks.block(a["task_id"], a["blocked_by"]))),
+         lambda tb, a, c: _dump(tb.ws.tasks.block(a["task_id"], a["blocked_by"])),
+         "board", bound="task"),
     Tool("task_unblock", "Remove a dependency added with task_block.",
          {"task_id": _i(), "blocked_by": _i()}, ("task_id", "blocked_by"),
-         lambda tb, a, c: _dump(tb.ws.tasks.unblock(a["task_id"], a["blocked_by"]))),
+         lambda tb, a, c: _dump(tb.ws.tasks.unblock(a["task_id"], a["blocked_by"])),
+         "board", bound="task"),
     Tool("worktree_create", "Create a git worktree (a lane, on branch wt/<name>) and optionally "
          "bind it to a task, which moves the task to in_progress.",
          {"name": _s(), "task_id": _i(), "base_ref": _s()}, ("name",), _lane_created,
-         lambda tb, a: bool(tb.ws.config.setup),   # creation runs the configured setup command
-         lambda a: f"{a.get('name')}" + (f" for task {a['task_id']}" if a.get("task_id") else "")),
+         _create_effect,
+         lambda a: f"{a.get('name')}" + (f" for task {a['task_id']}" if a.get("task_id") else ""),
+         bound="none"),
     Tool("worktree_list", "List worktrees tracked in .worktrees/index.json.", {}, (), _lane_list),
     Tool("worktree_status", "Show the live status of one worktree: dirty files, ahead/behind "
          "its base, last commit, and git status.", {"name": _s()}, ("name",), _lane_status),
     Tool("worktree_diff", "Show everything a lane changed since it left its base: commits, "
          "uncommitted edits and untracked files.", {"name": _s()}, ("name",), _diff),
     Tool("worktree_run", "Run a shell command in a named worktree directory. Output is capped; "
-         "the command is killed with all its children on timeout.",
-         {"name": _s(), "command": _s()}, ("name", "command"), _lane_run, "always",
-         lambda a: f"[{a.get('name')}] {a.get('command')}"),
+         "the command is killed with all its children on timeout, and anything it left "
+         "running is killed when it ends.",
+         {"name": _s(), "command": _s()}, ("name", "command"), _lane_run, "command",
+         lambda a: f"[{a.get('name')}] {a.get('command')}", bound="lane"),
     Tool("worktree_remove", "Remove a worktree and optionally mark its bound task completed. A "
          "lane with uncommitted changes is refused unless force (then they are archived and "
          "can be restored); the branch stays unless delete_branch and it is merged.",
          {"name": _s(), "force": _b(), "complete_task": _b(), "delete_branch": _b()}, ("name",),
-         _lane_remove, "always",
+         _lane_remove, "lane",
          lambda a: str(a.get("name")) + "".join(f" {k}" for k in ("force", "complete_task",
-                                                                   "delete_branch") if a.get(k))),
+                                                                   "delete_branch") if a.get(k)),
+         bound="lane"),
     Tool("worktree_keep", "Mark a worktree as kept in lifecycle state without removing it.",
-         {"name": _s()}, ("name",), lambda tb, a, c: _dump(tb.ws.lanes.keep(str(a["name"])))),
+         {"name": _s()}, ("name",), lambda tb, a, c: _dump(tb.ws.lanes.keep(str(a["name"]))),
+         "board", bound="lane"),
     Tool("worktree_restore", "Bring back a removed worktree: its branch in a new directory, plus "
          "the uncommitted changes a forced removal archived.",
-         {"name": _s()}, ("name",), lambda tb, a, c: _dump(tb.ws.lanes.restore(str(a["name"])))),
+         {"name": _s()}, ("name",),
+         lambda tb, a, c: _dump(tb.ws.lanes.restore(str(a["name"]),
+                                                    hooks=_hooks(tb, "worktree_restore", a))),
+         "lane", bound="lane"),
     Tool("worktree_reconcile", "Compare the worktree index with git's own list (lanes deleted "
          "by hand, unregistered or prunable worktrees). fix=true applies the fixes.",
-         {"fix": _b()}, (), _reconcile, lambda tb, a: bool(a.get("fix"))),
+         {"fix": _b()}, (), _reconcile, lambda tb, a: "lane" if a.get("fix") else "read",
+         bound="fix"),
     Tool("worktree_events", "List recent worktree/task lifecycle events from "
          ".worktrees/events.jsonl.", {"limit": _i()}, (), _events),
 ]
@@ -451,5 +525,5 @@ SEED_TOOL_NAMES = ("bash", "read_file", "write_file", "edit_file", "task_create"
                    "worktree_list", "worktree_status", "worktree_run", "worktree_keep",
                    "worktree_remove", "worktree_events")
 
-__all__ = ["Toolbox", "ToolResult", "ToolError", "blocked_reason", "cap_text", "OUTPUT_CAP",
+__all__ = ["Binding", "Toolbox", "ToolResult", "ToolError", "blocked_reason", "cap_text", "OUTPUT_CAP",
            "SEED_TOOL_NAMES"]

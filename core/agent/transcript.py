@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from core import secrets
 from core.agent.events import Usage
 from core.fsutil import append_line
 
@@ -38,7 +38,7 @@ def chat_dir(root: Path) -> Path:
 
 
 def new_session_id() -> str:
-    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + os.urandom(3).hex()
 
 
 def text_block(text: str) -> dict[str, Any]:
@@ -131,6 +131,7 @@ class Transcript:
     def __init__(self, path: Path, key: str | None = None):
         self.path = Path(path)
         self.key = key if key and len(key) >= 8 else None
+        secrets.register(self.key)
         self.error: str | None = None   # the last write failure (the chat goes on in memory)
 
     @classmethod
@@ -146,9 +147,8 @@ class Transcript:
         return t
 
     def write(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record, ensure_ascii=False, default=str)
-        if self.key:
-            line = line.replace(self.key, "***")
+        # Scrubbed as values, before JSON escaping could split an encoded key.
+        line = json.dumps(secrets.scrub_obj(record), ensure_ascii=False, default=str)
         try:
             append_line(self.path, line)
         except OSError as exc:

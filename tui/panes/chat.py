@@ -109,12 +109,14 @@ class ChatPane(Quiet, ChatView):
             self.post_message(AgentTurnEnded(f"{type(err).__name__}: {err}"))
 
     async def on_agent_event(self, msg: AgentEvent) -> None:
-        from core.agent import (AgentError, Retrying, TextDelta, ToolFinished, ToolStarted,
+        from core.agent import (AgentError, Retrying, TextDelta, TextWithdrawn, ToolFinished, ToolStarted,
                                 TurnFinished)
 
         ev = msg.event
         if isinstance(ev, TextDelta):
             await self.add_text(ev.text)
+        elif isinstance(ev, TextWithdrawn):
+            await self.withdraw_text()
         elif isinstance(ev, ToolStarted):
             await self.tool_started(ev.tool_use_id, ev.name, ev.input)
         elif isinstance(ev, ToolFinished):

@@ -278,26 +278,42 @@ class ReconcileScreen(Dialog[bool]):
 
 
 class ApprovalScreen(Dialog[Any]):
-    """The agent wants to do something with side effects. Esc is a refusal."""
+    """The agent wants to do something with side effects. Esc is a refusal.
+
+    What it shows is untrusted (the model wrote it): every control character, escape
+    sequence and bidi override is drawn as a visible escape, and the whole call is
+    shown, scrollable, never cut, so no tail can hide behind a harmless head."""
 
     BINDINGS = [Binding("escape", "answer('deny')", "Deny"),
                 Binding("y", "answer('once')", "Allow once"),
                 Binding("a", "answer('session')", "Always for this tool"),
                 Binding("n", "answer('deny')", "Deny")]
+    DEFAULT_CSS = """
+    ApprovalScreen .call { height: auto; max-height: 16; margin: 1 0; }
+    """
 
     def __init__(self, request: Any) -> None:
         super().__init__()
         self.request = request
 
     def compose(self):
+        from textual.containers import VerticalScroll
+
+        from core.safe_text import visible
+
         req = self.request
-        preview = json.dumps(req.input, indent=2, ensure_ascii=False, default=str)
-        if len(preview) > 1200:
-            preview = preview[:1200] + "\n…"
+        args = {k: v for k, v in req.input.items() if k != "command"}
+        body = Text()
+        if isinstance(req.input.get("command"), str):
+            body.append("command:\n", style="dim")
+            body.append(visible(req.input["command"], keep="\n") + "\n", style="bold")
+        if args:
+            body.append(visible(json.dumps(args, indent=2, ensure_ascii=False, default=str),
+                                keep="\n"), style="dim")
         yield self.frame(
-            Static(Text.assemble(("The agent asks to run: ", ""), (req.summary, "bold"))),
-            Static(Text(f"in lane {req.lane}", style="magenta") if req.lane else Text("")),
-            Static(Text(preview, style="dim"), classes="preview"),
+            Static(Text.assemble(("The agent asks to run: ", ""), (visible(req.summary), "bold"))),
+            Static(Text(f"in lane {visible(req.lane)}", style="magenta") if req.lane else Text("")),
+            VerticalScroll(Static(body, id="call-text"), classes="call"),
             Horizontal(Button("Allow once (y)", id="once", variant="primary"),
                        Button(f"Always allow {req.tool} (a)", id="session", variant="warning"),
                        Button("Deny (n)", id="deny", variant="error"), classes="buttons"),

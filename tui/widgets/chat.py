@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Input, Static
 
+from core.safe_text import visible
 from tui.format import clip
 
 
@@ -24,7 +25,7 @@ def input_summary(name: str, data: Any, limit: int = 70) -> str:
         text = json.dumps(data, ensure_ascii=False, default=str)
     if key in ("command", "path") and isinstance(data.get("name"), str) and data["name"]:
         text = f"[{data['name']}] {text}"  # the lane it acts in
-    return clip(" ".join(text.split()), limit)
+    return clip(visible(" ".join(text.split())), limit)
 
 
 class ToolCall(Static):
@@ -140,6 +141,16 @@ class ChatView(Vertical):
         if self._stream is not None:
             await self._stream.stop()
         self._md = self._stream = None
+
+    async def withdraw_text(self) -> None:
+        """Take back the reply being streamed: its model call failed (the agent retries
+        it or reports the error), so those words were never the answer. A reply only
+        streams after the previous call's tools started, so the open Markdown holds
+        nothing else."""
+        md = self._md
+        await self.end_text()
+        if md is not None:
+            await md.remove()
 
     async def tool_started(self, tool_use_id: str, name: str, data: Any) -> None:
         await self.end_text()
