@@ -322,12 +322,12 @@ def test_auto_policy_and_read_only_tools_never_ask(ws, api):
 # The README's policy table, row by row: a tool added without a row fails here.
 POLICY = {
     "read": ["read_file", "task_list", "task_get", "worktree_list", "worktree_status",
-             "worktree_diff", "worktree_events", "worktree_reconcile"],
+             "worktree_diff", "worktree_events", "worktree_reconcile", "lane_agent_status"],
     "board": ["task_create", "task_update", "task_bind_worktree", "task_block", "task_unblock",
               "worktree_keep"],
     "lane": ["worktree_create", "worktree_restore", "worktree_remove"],
     "file_write": ["write_file", "edit_file"],
-    "command": ["bash", "worktree_run"],
+    "command": ["bash", "worktree_run", "lane_agent_start", "lane_agent_send"],
 }
 
 

@@ -57,19 +57,20 @@ def _status(tb: Any, a: dict[str, Any], cancel: Any) -> str:
                        for r in rows], indent=2, ensure_ascii=False, default=str)
 
 
-# (name, description, properties, required, handler, approval, summary)
+# (name, description, properties, required, handler, effect, summary, lane-bound use):
+# starting or messaging an agent sets commands running, so both are command execution.
 LANE_AGENT_TOOL_SPECS: list[tuple[Any, ...]] = [
     ("lane_agent_start", "Start a lane agent for a task: it gets the task's lane (created if "
      "the task has none) and works there in the background, then completes the task and "
      "reports. Blocked or completed tasks are refused.",
-     {"task_id": {"type": "integer"}}, ("task_id",), _start, "always",
-     lambda a: f"start an agent for task {a.get('task_id')}"),
+     {"task_id": {"type": "integer"}}, ("task_id",), _start, "command",
+     lambda a: f"start an agent for task {a.get('task_id')}", "none"),
     ("lane_agent_status", "States of the lane agents (running, waiting for approval, done, "
      "failed, cancelled, interrupted), their token usage and the reports kept on their tasks. "
      "Give lane for one, or nothing for all.",
-     {"lane": {"type": "string"}}, (), _status, "never", None),
+     {"lane": {"type": "string"}}, (), _status, "read", None, ""),
     ("lane_agent_send", "Send a follow-up message to a lane's agent (a new turn of its "
      "conversation, in the background). Refused while that agent is running.",
      {"lane": {"type": "string"}, "message": {"type": "string"}}, ("lane", "message"), _send,
-     "always", lambda a: f"[{a.get('lane')}] {a.get('message')}"),
+     "command", lambda a: f"[{a.get('lane')}] {a.get('message')}", "none"),
 ]
