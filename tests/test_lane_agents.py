@@ -351,7 +351,6 @@ def test_a_lane_agents_writes_land_only_in_its_lane(ws, api):
     assert not (ws.root / "root.txt").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="needs H2 confinement")
 def test_a_lane_agent_cannot_update_another_task(ws, api):
     a, b, ra, rb = two_tasks(ws, api)
     ra.add(calls(("task_update", {"task_id": b["id"], "status": "completed"}),
