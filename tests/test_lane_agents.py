@@ -436,7 +436,7 @@ def test_delegation_tools_refuse_without_a_runner_and_in_a_lane(ws, api):
     bound = Agent(ws, config(api), lane="alpha-x")
     bound.tools.lane_agents = runner(ws, api)[0]
     res = bound.tools.run("lane_agent_start", {"task_id": 1})
-    assert res.is_error and "only the board agent" in res.output
+    assert res.is_error and "for the main agent only" in res.output
     assert not bound.tools.run("lane_agent_status", {}).is_error
     unhosted = Agent(ws, config(api))
     res = unhosted.tools.run("lane_agent_status", {})
