@@ -35,16 +35,22 @@ class GitResult:
         return lines[0] if lines else f"git exited with {self.code}"
 
 
+# Repository hooks (post-checkout on `worktree add`, ...) are code the repository
+# brings; a caller that has not been approved to run code turns them off this way.
+NO_HOOKS = ("-c", "core.hooksPath=/dev/null")
+
+
 def run(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,
-        timeout: float | None = 120) -> GitResult:
-    """Run ``git *args`` in ``cwd``; never raises for a non-zero exit."""
+        timeout: float | None = 120, hooks: bool = True) -> GitResult:
+    """Run ``git *args`` in ``cwd``; never raises for a non-zero exit. ``hooks=False``
+    makes sure no repository hook runs."""
     from git.cmd import Git  # lazy: GitPython costs ~70 ms to import
 
     full_env = dict(_GIT_ENV)
     if env:
         full_env.update(env)
     code, out, err = Git(str(cwd)).execute(
-        ["git", *args],
+        ["git", *(() if hooks else NO_HOOKS), *args],
         with_extended_output=True,
         with_exceptions=False,
         env=full_env,
@@ -54,10 +60,16 @@ def run(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,
     return GitResult(int(code or 0), out or "", err or "")
 
 
+def verify(rev: str, cwd: Path) -> str:
+    """The object ``rev`` names, or "" if it names none."""
+    res = run(["rev-parse", "-q", "--verify", "--end-of-options", rev], cwd)
+    return res.out.strip() if res.ok else ""
+
+
 def check(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,
-          what: str | None = None, timeout: float | None = 120) -> str:
+          what: str | None = None, timeout: float | None = 120, hooks: bool = True) -> str:
     """Run git and return stdout; on failure raise GitError with git's own reason."""
-    res = run(args, cwd, env=env, timeout=timeout)
+    res = run(args, cwd, env=env, timeout=timeout, hooks=hooks)
     if not res.ok:
         label = what or f"git {' '.join(args[:2])}"
         raise GitError(f"{label} failed: {res.message()}")
@@ -101,7 +113,11 @@ def find_repo(cwd: Path | None = None) -> RepoPaths:
     if not res.ok:
         raise NotARepoError(
             f"{cwd} is not inside a git repository; cd into one or run `git init` first")
-    common, bare = res.out.split()[:2]
+    # One answer a line: the path itself may hold spaces, tabs or any other character.
+    lines = res.out.rstrip("\n").split("\n")
+    if len(lines) < 2:
+        raise NotARepoError(f"git rev-parse gave no repository for {cwd}; check the git install")
+    common, bare = "\n".join(lines[:-1]), lines[-1].strip()
     common_dir = Path(common).resolve()
     if bare == "true" or common_dir.name != ".git":
         raise NotARepoError(

@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 from core import git
 from core.errors import WorklanesError
+from core.paths import STATE_DIRS
 from core.proc import DEFAULT_CAP, run_command
 from core.tasks import STATUS_MARK, STATUSES, open_blockers
 from core.workspace import Workspace
@@ -30,7 +31,6 @@ from core.workspace import Workspace
 OUTPUT_CAP = DEFAULT_CAP          # characters of tool output the model gets
 READ_BYTES_MAX = 8 * 1024 * 1024  # read_file never loads more than this
 BASH_TIMEOUT = 120.0              # the seed's timeout for bash
-STATE_DIRS = (".tasks", ".worktrees")
 
 _FLOOR = [
     (re.compile(r"\brm\s+(-\S+\s+)*(/|~|\$HOME)/?\*?(\s|;|&|\||$)"), "deletes / or the home folder"),
