@@ -117,8 +117,10 @@ def _create_ref(root: Path, ref: str, sha: str, msg: str) -> None:
 
 def next_ref(root: Path, name: str) -> str:
     """The ref the next snapshot of ``name`` gets (call with the lane lock held)."""
-    migrate_legacy(root, name)
-    ids = [int(a.id) for a in list_archives(root, name) if a.id.isdigit()]
+    found = list_archives(root, name)
+    if any(a.ref in (legacy_ref(name), HOLDING_PREFIX + name) for a in found):
+        migrate_legacy(root, name)
+    ids = [int(a.id) for a in found if a.id.isdigit()]
     return archive_ref(name, max(ids, default=0) + 1)
 
 

@@ -223,6 +223,8 @@ class Lanes(LaneStatusMixin, ReconcileMixin):
 
     def remove(self, name: str, force: bool = False, complete_task: bool = False,
                delete_branch: bool = False, hooks: bool = True) -> dict[str, Any]:
+        """Remove the lane's directory (the branch stays). The entry comes back with a
+        ``plan`` (a RemovalPlan, not stored): what was saved, kept and dropped."""
         lane = self.get(name)
         wt_ev = {"name": name, "path": lane.get("path")}
         self.events.emit("worktree.remove.before", task=task_ref(lane), worktree=wt_ev)
@@ -258,7 +260,7 @@ class Lanes(LaneStatusMixin, ReconcileMixin):
         if ref:
             archive.snapshot(self.root, path, name, ref, plan.saved, size_of(path, plan.saved))
         ops.advance(self, name, "saved")
-        return self._finish_remove(name)
+        return {**self._finish_remove(name), "plan": plan}
 
     def _finish_remove(self, name: str) -> dict[str, Any]:
         """From "everything worth keeping is saved" to removed (also in recovery)."""
@@ -325,7 +327,8 @@ class Lanes(LaneStatusMixin, ReconcileMixin):
     def restore(self, name: str, archive_id: str | None = None,
                 hooks: bool = True) -> dict[str, Any]:
         """Bring back a removed lane: its branch in a new worktree, plus the newest
-        snapshot not yet restored (or the one ``archive_id`` names)."""
+        snapshot not yet restored (or the one ``archive_id`` names). The entry comes
+        back with ``applied``: the snapshot put back, or None."""
         self.get(name)
         with self.lane_lock(name):
             return self._restore(name, archive_id, hooks)
@@ -380,7 +383,7 @@ class Lanes(LaneStatusMixin, ReconcileMixin):
         self.events.emit("worktree.restore", task=task_ref(lane),
                          worktree={"name": name, "path": lane["path"], "status": "active",
                                    **({"archive_ref": ref} if ref else {})})
-        return entry
+        return {**entry, "applied": ref}  # "applied" is not stored: the snapshot put back
 
     def _undo_restore(self, name: str) -> None:
         """Take back a restore that did not finish; the lane stays removed and its
