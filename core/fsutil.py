@@ -43,8 +43,9 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
-class StateWriteError(WorklanesError):
-    """A state file could not be written (disk full, permissions...); the old file is intact."""
+class StateWriteError(WorklanesError, OSError):
+    """A state file could not be written (disk full, permissions...); the old file is
+    intact. Still an OSError, so callers that survive a failed write keep doing so."""
 
 
 def write_error(path: Path, exc: OSError) -> StateWriteError:

@@ -248,3 +248,23 @@ def test_removal_plan_in_the_cli(ws):
     assert "with the work saved under refs/worklanes/archive/x/1" in wl(ws.root, "wt", "restore", "x").stdout
     assert "dropped archive 1" in wl(ws.root, "wt", "archive", "drop", "x", "1").stdout
     assert wl(ws.root, "wt", "archives").stdout.strip() == "No archives."
+
+
+def test_create_killed_mid_checkout_is_rolled_back_not_adopted(ws):
+    """What a create killed inside `git worktree add` leaves: its intent record and a
+    worktree git keeps locked "initializing". The next command rolls it all back."""
+    from core.lanes import ops
+    path = ws.root / ".worktrees" / "h"
+    git(ws.root, "worktree", "add", "-q", "-b", "wt/h", str(path))
+    git(ws.root, "worktree", "lock", "--reason", "initializing", str(path))
+    (path / "README.md").unlink()  # the checkout never finished
+    head = git(ws.root, "rev-parse", "HEAD").strip()
+    ws.lanes._insert({"name": "h", "path": str(path), "branch": "wt/h", "task_id": None,
+                      "status": "active", "op": ops.new_op("create", base_commit=head)})
+    assert [f.kind for f in ws.lanes.reconcile()] == ["interrupted"]
+    ws = Workspace.open(ws.root)  # the next command
+    assert ws.lanes.list() == [] and not path.exists()
+    assert git(ws.root, "branch", "--list", "wt/h") == "" and ws.lanes.reconcile() == []
+    assert ws.lanes.create("h").lane["status"] == "active"
+    assert [e["action"] for e in ws.events.tail(10) if e["event"] == "worktree.recover"] == [
+        "rolled back the interrupted create (the lane was never used; nothing lost)"]

@@ -112,7 +112,7 @@ class Lanes(LaneStatusMixin, ReconcileMixin):
         except BaseException:
             self._undo_create(entry)
             raise
-        ops.advance(self, name, "added")
+        # No "added" step is recorded: recovery asks git whether the worktree is whole.
         return self._finish_create(entry, sources)
 
     def _finish_create(self, entry: LaneEntry, sources: list[Path]) -> CreateResult:
@@ -357,8 +357,7 @@ class Lanes(LaneStatusMixin, ReconcileMixin):
         if not res.ok:
             self._undo_restore(name)
             raise GitError(f"restoring lane {name!r} failed: {res.message()}")
-        ops.advance(self, name, "added")
-        return self._finish_restore(name)
+        return self._finish_restore(name)  # recovery, like create's, asks git
 
     def _pending_archive(self, lane: LaneEntry) -> str:
         """The snapshot the last removal made, unless it was restored already."""
