@@ -5,6 +5,8 @@ Everything lives in the main checkout's root (see ``core.git.find_repo``)."""
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,8 @@ TASKS_LOCK = ".lock"
 # Git's own `worktree add/remove/prune` race each other on one repository; this lock
 # serializes just those calls. Lane names never start with a dot, so no lane collides.
 GIT_WORKTREE_LOCK = ".git-worktree.lock"
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 TEMP_SUFFIX = ".tmp"
 LOCK_SUFFIX = ".lock"
@@ -81,4 +85,9 @@ class StatePaths:
         return self.tasks_dir / TASKS_LOCK
 
     def lane_lock(self, name: str) -> Path:
+        """``.locks/<name>.lock``. A name no lane could be created with (one adopted
+        from a directory git already had) gets a digest instead, starting with ``_``,
+        which no valid lane name does."""
+        if not _SAFE_NAME.fullmatch(name):
+            name = "_" + hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:20]
         return self.locks_dir / f"{name}{LOCK_SUFFIX}"

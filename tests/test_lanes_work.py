@@ -268,3 +268,14 @@ def test_create_killed_mid_checkout_is_rolled_back_not_adopted(ws):
     assert ws.lanes.create("h").lane["status"] == "active"
     assert [e["action"] for e in ws.events.tail(10) if e["event"] == "worktree.recover"] == [
         "rolled back the interrupted create (the lane was never used; nothing lost)"]
+
+
+def test_an_adopted_lane_with_an_odd_name_can_still_be_kept_and_removed(ws):
+    odd = ws.root.parent / "my odd dir"
+    git(ws.root, "worktree", "add", "-q", "-b", "odd", str(odd))
+    ws.lanes.reconcile(fix=True)
+    assert ws.lanes.keep("my odd dir")["status"] == "kept"
+    ws.lanes.remove("my odd dir")
+    assert not odd.exists()
+    assert [p.name[0] for p in (ws.root / ".worktrees" / ".locks").glob("*.lock")
+            if not p.name.startswith(".")] == ["_"]

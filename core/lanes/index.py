@@ -133,7 +133,6 @@ class LaneIndex:
     @contextmanager
     def lane_lock(self, name: str, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
         """Hold lane ``name``'s own lock: one operation on a lane at a time."""
-        validate_name(name)
         with locked(self.paths.lane_lock(name), timeout=timeout):
             yield
 
