@@ -47,8 +47,10 @@ class LaneEntry(TypedDict, total=False):
 
 def lane_base(lane: LaneEntry | dict[str, Any]) -> str:
     """The one reading of a lane's base: the resolved base, else the ref it was made
-    from, else HEAD (entries written by the seed have neither)."""
-    return lane.get("base") or lane.get("base_ref") or "HEAD"
+    from, else HEAD (entries written by the seed have neither). A stored value that
+    git would read as an option is never handed to it."""
+    base = lane.get("base") or lane.get("base_ref") or "HEAD"
+    return base if isinstance(base, str) and not base.startswith("-") else "HEAD"
 
 
 def _int_list(value: Any) -> bool:

@@ -279,3 +279,19 @@ def test_an_adopted_lane_with_an_odd_name_can_still_be_kept_and_removed(ws):
     assert not odd.exists()
     assert [p.name[0] for p in (ws.root / ".worktrees" / ".locks").glob("*.lock")
             if not p.name.startswith(".")] == ["_"]
+
+
+def test_lane_lock_is_reentrant_in_one_thread_and_one_intent_at_a_time(ws):
+    """What a merge (a later operation) will do: hold the lock, record its own intent,
+    finish it, then remove the lane, all without letting another process in."""
+    from core.errors import ConflictError
+    from core.lanes import ops
+    lane(ws)
+    with ws.lanes.lane_lock("x"):
+        ops.begin(ws.lanes, "x", "merge", step="begin")
+        assert ws.lanes.recover() == []  # this thread's own operation: not "interrupted"
+        with pytest.raises(ConflictError, match="in the middle of a merge"):
+            ws.lanes.remove("x")
+        ops.finish(ws.lanes, "x", merged=True)
+        assert ws.lanes.remove("x")["status"] == "removed"
+    assert "op" not in ws.lanes.get("x") and ws.lanes.get("x")["merged"] is True

@@ -9,6 +9,7 @@ on one repository; the index lock is held for one read-modify-write of the index
 from __future__ import annotations
 
 import re
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -22,6 +23,14 @@ from core.records import LaneEntry, index_shape_error
 from core.tasks import TaskBoard
 
 LANE_STATUSES = ("active", "kept", "removed")
+_HELD = threading.local()  # lane lock files this thread holds -> depth
+
+
+def _held() -> dict[str, int]:
+    if not hasattr(_HELD, "locks"):
+        _HELD.locks = {}
+    return _HELD.locks
+
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 
 
@@ -132,9 +141,29 @@ class LaneIndex:
     # -- locks ---------------------------------------------------------------------
     @contextmanager
     def lane_lock(self, name: str, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
-        """Hold lane ``name``'s own lock: one operation on a lane at a time."""
-        with locked(self.paths.lane_lock(name), timeout=timeout):
-            yield
+        """Hold lane ``name``'s own lock: one operation on a lane at a time, across
+        processes and threads. Re-entrant within one thread, so an operation that holds
+        it (a merge) can go on to keep or remove the same lane; it must finish its own
+        intent record first (``ops.begin`` refuses a second one)."""
+        key = str(self.paths.lane_lock(name))
+        held = _held()
+        if key in held:
+            held[key] += 1
+            try:
+                yield
+            finally:
+                held[key] -= 1
+            return
+        with locked(Path(key), timeout=timeout):
+            held[key] = 1
+            try:
+                yield
+            finally:
+                del held[key]
+
+    def lock_depth(self, name: str) -> int:
+        """How many times this thread holds lane ``name``'s lock (0: not at all)."""
+        return _held().get(str(self.paths.lane_lock(name)), 0)
 
     @contextmanager
     def _git_worktree_lock(self) -> Iterator[None]:

@@ -39,7 +39,8 @@ class Lanes(LaneStatusMixin, ReconcileMixin):
         """The entry, after recovering an operation a dead process left on it (the
         caller holds the lane lock)."""
         lane = self.get(name)
-        if isinstance(lane.get("op"), dict):
+        # Held more than once: an outer frame of this thread owns the record.
+        if isinstance(lane.get("op"), dict) and self.lock_depth(name) <= 1:
             ops.recover_held(self, lane)
             lane = self.get(name)
         return lane

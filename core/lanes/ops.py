@@ -38,8 +38,16 @@ def new_op(kind: str, **fields: Any) -> OpRecord:
 
 
 def begin(lanes: "Lanes", name: str, kind: str, **fields: Any) -> OpRecord:
+    """Record the intent (call with the lane lock held). One at a time per lane."""
     op = new_op(kind, **fields)
-    lanes.update(name, op=op)
+
+    def edit(entry: dict[str, Any]) -> None:
+        cur = entry.get("op")
+        if isinstance(cur, dict):
+            raise ConflictError(f"lane {name!r} is in the middle of a {cur.get('kind')}; "
+                                "finish it before starting a " + kind)
+        entry["op"] = op
+    lanes._edit(name, edit)
     return op
 
 
@@ -79,8 +87,8 @@ def recover(lanes: "Lanes", name: str | None = None) -> list[str]:
     Operations still running in a live process (their lane lock is held) are skipped."""
     done = []
     for entry in pending(lanes):
-        if name is not None and entry["name"] != name:
-            continue
+        if (name is not None and entry["name"] != name) or lanes.lock_depth(entry["name"]):
+            continue  # not asked, or this thread's own operation in progress
         try:
             with lanes.lane_lock(entry["name"], timeout=0):
                 fresh = lanes.get(entry["name"])
