@@ -295,3 +295,15 @@ def test_lane_lock_is_reentrant_in_one_thread_and_one_intent_at_a_time(ws):
         ops.finish(ws.lanes, "x", merged=True)
         assert ws.lanes.remove("x")["status"] == "removed"
     assert "op" not in ws.lanes.get("x") and ws.lanes.get("x")["merged"] is True
+
+
+def test_orphan_branch_with_its_own_commits_and_no_valid_name_is_left_alone(ws):
+    git(ws.root, "checkout", "-q", "-b", "wt/deep/er")
+    (ws.root / "d.txt").write_text("d\n")
+    git(ws.root, "add", "d.txt")
+    git(ws.root, "commit", "-qm", "only here")
+    git(ws.root, "checkout", "-q", "main")
+    (found,) = ws.lanes.reconcile(fix=True)
+    assert (found.kind, found.fixed) == ("orphan-branch", False) and "rename it" in found.fix
+    assert git(ws.root, "branch", "--list", "wt/deep/er").strip() == "wt/deep/er"
+    assert ws.lanes.list() == []

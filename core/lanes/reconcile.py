@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from core import git
-from core.errors import LockedError, NotFoundError
+from core.errors import InvalidInputError, LockedError, NotFoundError
 from core.fsutil import locked
 from core.lanes import ops
-from core.lanes.index import LaneIndex, find_entry, half_made, worktree_list
+from core.lanes.index import LaneIndex, find_entry, half_made, validate_name, worktree_list
 
 
 @dataclass
@@ -145,7 +145,8 @@ class ReconcileMixin(LaneIndex):
                 if not self._remove_half_made(f, known[f.path]):
                     continue
             elif f.kind == "orphan-branch":
-                self._settle_orphan(f)
+                if not self._settle_orphan(f):
+                    continue
             elif f.kind != "prunable":
                 continue
             f.fixed = True
@@ -168,7 +169,7 @@ class ReconcileMixin(LaneIndex):
         f.fix = "removed the half-made worktree; the branch stays"
         return True
 
-    def _settle_orphan(self, f: Finding) -> None:
+    def _settle_orphan(self, f: Finding) -> bool:
         branch = f"wt/{f.name}"
         tip = git.verify(f"refs/heads/{branch}", self.root)
         others = git.run(["for-each-ref", "--contains", tip, "--format=%(refname)",
@@ -176,7 +177,12 @@ class ReconcileMixin(LaneIndex):
         if any(r != f"refs/heads/{branch}" for r in others):
             git.check(["branch", "-D", branch], self.root, what=f"deleting {branch}")
             f.fix = f"deleted {branch}: its commits are on another branch"
-            return
+            return True
+        try:
+            validate_name(f.name)
+        except InvalidInputError:
+            f.fix = f"none: {branch} has commits of its own and no valid lane name; rename it"
+            return False
         with locked(self.lock_path):
             data = self._load()
             if find_entry(data, f.name) is None:
@@ -186,6 +192,7 @@ class ReconcileMixin(LaneIndex):
                     "base": "HEAD", "adopted": True, "removed_at": time.time()})
                 self._save(data)
         f.fix = f"recorded as removed lane {f.name}; `worklanes wt restore {f.name}` brings it back"
+        return True
 
     def _adopt(self, f: Finding, gw: dict[str, Any]) -> None:
         branch = str(gw.get("branch", "")).removeprefix("refs/heads/")
