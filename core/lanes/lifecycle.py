@@ -93,9 +93,6 @@ class Lanes(LaneStatusMixin, ReconcileMixin):
         if path.exists() or path.is_symlink():
             raise ConflictError(f"{path} already exists; move it away or pick another name")
         base_commit = self._base_commit(base_ref)
-        if git.verify(f"refs/heads/{branch}", self.root):
-            raise ConflictError(
-                f"branch {branch} already exists; delete it (`git branch -D {branch}`) or pick another name")
         sources = include_sources(self.root, STATE_DIRS)  # refused before anything is made
         entry: LaneEntry = {
             "name": name, "path": str(path), "branch": branch, "task_id": task_id,
@@ -109,7 +106,10 @@ class Lanes(LaneStatusMixin, ReconcileMixin):
                 res = git.run(["worktree", "add", "-b", branch, str(path), base_commit],
                               self.root, hooks=hooks)
             if not res.ok:
-                raise GitError(f"git worktree add failed: {res.message()}")
+                raise self._add_failure(res, branch)
+        except ConflictError:
+            self._undo_create(entry, keep_branch=True)  # the branch was there before
+            raise
         except BaseException:
             self._undo_create(entry)
             raise
@@ -130,7 +130,16 @@ class Lanes(LaneStatusMixin, ReconcileMixin):
                                    "status": "active", "base": done.get("base")})
         return CreateResult(lane=done, copied=copied)
 
-    def _undo_create(self, entry: LaneEntry) -> None:
+    @staticmethod
+    def _add_failure(res: git.GitResult, branch: str) -> Exception:
+        # Git checks the branch itself (one git process fewer than asking first).
+        msg = res.message()
+        if "already exists" in msg and branch in msg:
+            return ConflictError(
+                f"branch {branch} already exists; delete it (`git branch -D {branch}`) or pick another name")
+        return GitError(f"git worktree add failed: {msg}")
+
+    def _undo_create(self, entry: LaneEntry, keep_branch: bool = False) -> None:
         """Take back a create that did not finish: the half-made worktree, the branch
         (only while it is still at the base, so no commit is lost), the entry."""
         path, branch = Path(entry["path"]), entry["branch"]
@@ -142,7 +151,7 @@ class Lanes(LaneStatusMixin, ReconcileMixin):
                 # Made by this create (the path did not exist): a checkout of the base.
                 shutil.rmtree(path, ignore_errors=True)
             git.run(["worktree", "prune"], self.root)
-        tip = git.verify(f"refs/heads/{branch}", self.root)
+        tip = "" if keep_branch else git.verify(f"refs/heads/{branch}", self.root)
         if tip and tip == base_commit:
             git.run(["branch", "-D", branch], self.root)
         self._drop(entry["name"])
@@ -151,9 +160,9 @@ class Lanes(LaneStatusMixin, ReconcileMixin):
         if base_ref.startswith("-"):
             raise InvalidInputError(
                 f"base ref {base_ref!r} starts with '-'; name a branch, tag or commit (e.g. main)")
-        if not git.verify("HEAD", self.root):
-            raise GitError("the repository has no commits yet; make a first commit, then create lanes")
         sha = git.verify(f"{base_ref}^{{commit}}", self.root)
+        if not sha and not git.verify("HEAD", self.root):
+            raise GitError("the repository has no commits yet; make a first commit, then create lanes")
         if not sha:
             raise InvalidInputError(
                 f"base ref {base_ref!r} is unknown; use a branch, tag or commit (e.g. HEAD or main)")
