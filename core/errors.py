@@ -36,6 +36,10 @@ class DirtyLaneError(ConflictError):
     pass
 
 
+class LockedError(ConflictError):
+    """A lock another live process holds."""
+
+
 class CorruptFileError(WorklanesError):
     """A state file that cannot be parsed. It is reported and never rewritten."""
 

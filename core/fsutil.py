@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from core.errors import ConflictError, CorruptFileError
+from core.errors import CorruptFileError, LockedError, WorklanesError
+from core.paths import TEMP_SUFFIX, temp_prefix
 
 LOCK_TIMEOUT = 30.0
 
@@ -21,19 +22,35 @@ def atomic_write_text(path: Path, text: str) -> None:
     readers ignore, because the rename is the only step that touches the real name.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path.name), suffix=TEMP_SUFFIX,
+                                   dir=path.parent)
+    except OSError as exc:
+        raise write_error(path, exc) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError):
+            raise write_error(path, exc) from None
         raise
+
+
+class StateWriteError(WorklanesError, OSError):
+    """A state file could not be written (disk full, permissions...); the old file is
+    intact. Still an OSError, so callers that survive a failed write keep doing so."""
+
+
+def write_error(path: Path, exc: OSError) -> StateWriteError:
+    return StateWriteError(f"cannot write {path} ({exc.strerror or exc}); nothing was changed "
+                           "there - free disk space or fix permissions and retry")
 
 
 def atomic_write_json(path: Path, obj: Any) -> None:
@@ -55,7 +72,15 @@ def read_bytes(path: Path | str) -> bytes:
 
 def read_json(path: Path) -> Any:
     """Parse a JSON file or raise CorruptFileError naming it (FileNotFoundError passes through)."""
-    return parse_json(read_bytes(path), path)
+    try:
+        raw = read_bytes(path)
+    except FileNotFoundError:
+        raise
+    except IsADirectoryError:
+        raise CorruptFileError(Path(path), "it is a directory, not a file") from None
+    except OSError as exc:
+        raise CorruptFileError(Path(path), f"unreadable: {exc.strerror or exc}") from None
+    return parse_json(raw, path)
 
 
 def parse_json(raw: bytes, path: Path | str) -> Any:
@@ -79,7 +104,7 @@ def locked(lock_path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
         lock.acquire()
     except Timeout:
         # The lock is an flock: it dies with its holder, so this is a live process.
-        raise ConflictError(f"{lock_path} stayed locked by another process for {timeout:g}s; "
+        raise LockedError(f"{lock_path} stayed locked by another process for {timeout:g}s; "
                             "let it finish (a worklanes command or agent) and retry") from None
     try:
         yield
@@ -91,8 +116,20 @@ def append_line(path: Path, line: str) -> None:
     """Append one line with a single write() on an O_APPEND descriptor, so concurrent
     writers never interleave inside a line."""
     data = (line.rstrip("\n") + "\n").encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, data)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise write_error(Path(path), exc) from None
+    try:
+        # A line torn by an earlier writer (killed, disk full, the seed) must not swallow
+        # this one: start on a fresh line when the file does not end with one.
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            data = b"\n" + data
+        written = os.write(fd, data)
+        if written != len(data):
+            raise OSError(28, "short write (disk full?)")
+    except OSError as exc:
+        raise write_error(Path(path), exc) from None
     finally:
         os.close(fd)

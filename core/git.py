@@ -60,7 +60,8 @@ def hooks_disabled(disabled: bool = True) -> Iterator[None]:
 
 def run(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,
         timeout: float | None = 120, hooks: bool = True) -> GitResult:
-    """Run ``git *args`` in ``cwd``; never raises for a non-zero exit."""
+    """Run ``git *args`` in ``cwd``; never raises for a non-zero exit. ``hooks=False``
+    (or ``hooks_disabled()`` around the call) makes sure no repository hook runs."""
     from git.cmd import Git  # lazy: GitPython costs ~70 ms to import
 
     if not hooks or _hooks_off.get():
@@ -133,6 +134,10 @@ def temp_index() -> Iterator[dict[str, str]]:
     finally:
         if os.path.exists(path):
             os.unlink(path)
+def verify(rev: str, cwd: Path) -> str:
+    """The object ``rev`` names, or "" if it names none."""
+    res = run(["rev-parse", "-q", "--verify", "--end-of-options", rev], cwd)
+    return res.out.strip() if res.ok else ""
 
 
 def check(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,
@@ -182,7 +187,11 @@ def find_repo(cwd: Path | None = None) -> RepoPaths:
     if not res.ok:
         raise NotARepoError(
             f"{cwd} is not inside a git repository; cd into one or run `git init` first")
-    common, bare = res.out.split()[:2]
+    # One answer a line: the path itself may hold spaces, tabs or any other character.
+    lines = res.out.rstrip("\n").split("\n")
+    if len(lines) < 2:
+        raise NotARepoError(f"git rev-parse gave no repository for {cwd}; check the git install")
+    common, bare = "\n".join(lines[:-1]), lines[-1].strip()
     common_dir = Path(common).resolve()
     if bare == "true" or common_dir.name != ".git":
         raise NotARepoError(

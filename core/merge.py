@@ -24,8 +24,9 @@ from core.checkouts import changes, checkout_of, in_progress, move_checkout, rev
 from core.commits import replay, subjects
 from core.forecast import Forecast, forecast_lane, lane_base
 from core.fsutil import locked
-from core.lanes import Finding, _task_ref
+from core.lanes import Finding, task_ref as _task_ref
 from core.proc import CommandResult, run_command
+from core.secrets import env_drop_of
 
 STRATEGIES = ("merge", "squash", "rebase")
 
@@ -87,11 +88,10 @@ class MergeResult:
 
 
 # -- the lane lock and the intent record (kept tiny: they move to core.lanes' own) -------
-@contextmanager
-def lane_lock(ws, name: str) -> Iterator[None]:
-    """One operation at a time on a lane; other lanes are not held up."""
-    with locked(ws.state_dir / ".locks" / f"{name}.lock"):
-        yield
+def lane_lock(ws, name: str):
+    """One operation at a time on a lane (core.lanes' lane lock); other lanes are not
+    held up."""
+    return ws.lanes.lane_lock(name)
 
 
 _KEEP: Any = object()
@@ -176,7 +176,7 @@ def run_check(ws, lane: dict[str, Any], on_output: Callable[[str], None] | None 
               cancel: threading.Event | None = None) -> CommandResult:
     """The project's gate, ``[lanes] check``, run in the lane (as `wt run`)."""
     result = run_command(ws.config.check, Path(lane["path"]), timeout=ws.config.check_timeout,
-                         cancel=cancel, on_output=on_output)
+                         cancel=cancel, on_output=on_output, env_drop=env_drop_of(ws.root))
     ok = result.exit_code == 0
     ws.events.emit("worktree.check" if ok else "worktree.check.failed", task=_task_ref(lane),
                    worktree={"name": lane["name"]}, command=ws.config.check,

@@ -15,7 +15,7 @@ from typing import Any
 from core import git
 from core.errors import ConflictError, DirtyLaneError, GitError, InvalidInputError
 from core.forecast import forecast_lanes, lane_base
-from core.lanes import _task_ref
+from core.lanes import task_ref as _task_ref
 from core.checkouts import changes, in_progress, rev
 from core.merge import _set_op, lane_lock
 

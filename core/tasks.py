@@ -16,6 +16,8 @@ from typing import Any, Callable, Iterable
 from core.errors import CorruptFileError, InvalidInputError, NotFoundError
 from core.events import EventLog
 from core.fsutil import atomic_write_json, locked, read_json
+from core.paths import TASKS_LOCK
+from core.records import TaskRecord, task_shape_error
 from core.secrets import scrub_obj
 
 STATUSES = ("pending", "in_progress", "completed")
@@ -74,16 +76,17 @@ class TaskBoard:
     def __init__(self, directory: Path, events: EventLog):
         self.dir = Path(directory)
         self.events = events
-        self.lock_path = self.dir / ".lock"
+        self.lock_path = self.dir / TASKS_LOCK
 
     # -- reading ---------------------------------------------------------------------
     def path(self, task_id: int) -> Path:
         return self.dir / f"task_{int(task_id)}.json"
 
-    def _parse(self, path: Path | str) -> dict[str, Any]:
+    def _parse(self, path: Path | str) -> TaskRecord:
         data = read_json(path)
-        if not isinstance(data, dict) or not isinstance(data.get("id"), int):
-            raise CorruptFileError(Path(path), "not a task object with an integer id")
+        reason = task_shape_error(data, task_file_id(path))
+        if reason:
+            raise CorruptFileError(Path(path), reason)
         for key, default in TASK_DEFAULTS.items():
             if key not in data:
                 data[key] = list(default) if isinstance(default, list) else default
@@ -362,13 +365,21 @@ def _brief(task: dict[str, Any]) -> dict[str, Any]:
             "owner": task.get("owner", ""), "worktree": task.get("worktree", "")}
 
 
+MAX_ID = 10 ** 15  # keeps a file name short on every file system
+
+
 def _as_id(value: Any) -> int:
     try:
         if isinstance(value, bool):
             raise ValueError
-        return int(value)
+        task_id = int(value)
     except (TypeError, ValueError):
         raise InvalidInputError(f"task id must be a whole number, got {value!r}") from None
+    if not 0 <= task_id <= MAX_ID:
+        shown = str(task_id) if len(str(task_id)) <= 20 else f"{str(task_id)[:20]}..."
+        raise InvalidInputError(f"task id {shown} is out of range; use a task id from "
+                                "`worklanes task list`")
+    return task_id
 
 
 def _check_status(status: str) -> None:

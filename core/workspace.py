@@ -10,10 +10,10 @@ from pathlib import Path
 from core.config import LaneConfig, load_lane_config
 from core.events import EventLog
 from core.git import find_repo
+from core.errors import WorklanesError
 from core.lanes import Lanes
+from core.paths import STATE_DIRS, StatePaths
 from core.tasks import TaskBoard
-
-STATE_DIRS = (".tasks", ".worktrees")
 
 
 @dataclass
@@ -26,26 +26,36 @@ class Workspace:
     config: LaneConfig
 
     @property
+    def paths(self) -> StatePaths:
+        return StatePaths(self.root)
+
+    @property
     def tasks_dir(self) -> Path:
-        return self.root / ".tasks"
+        return self.paths.tasks_dir
 
     @property
     def state_dir(self) -> Path:
-        return self.root / ".worktrees"
+        return self.paths.state_dir
 
     @classmethod
-    def open(cls, cwd: Path | None = None) -> "Workspace":
+    def open(cls, cwd: Path | None = None, recover: bool = True) -> "Workspace":
         repo = find_repo(cwd)
         root = repo.root
-        for d in STATE_DIRS:
-            (root / d).mkdir(exist_ok=True)
+        paths = StatePaths(root)
+        for d in (paths.tasks_dir, paths.state_dir):
+            d.mkdir(exist_ok=True)
         ensure_excluded(repo.common_dir)
         config = load_lane_config(root)
-        events = EventLog(root / ".worktrees" / "events.jsonl")
-        tasks = TaskBoard(root / ".tasks", events)
+        events = EventLog(paths.events)
+        tasks = TaskBoard(paths.tasks_dir, events)
         lanes = Lanes(root, tasks, events, config)
         if config.dir not in STATE_DIRS:
             lanes.lanes_dir.mkdir(parents=True, exist_ok=True)
+        if recover:
+            try:
+                lanes.recover()  # what a killed command left: finish or roll it back
+            except WorklanesError:
+                pass  # a corrupt index: the lane commands report it
         return cls(root=root, common_dir=repo.common_dir, tasks=tasks, lanes=lanes,
                    events=events, config=config)
 

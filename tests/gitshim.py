@@ -1,70 +1,63 @@
-"""A real ``git`` behind a shim first on PATH: it logs each subcommand and can stall
-before or after a chosen one, so a test can kill -9 a worklanes process at an exact git
-step (the stall is a hold file the test controls, never a sleep it guesses)."""
+"""A `git` first on PATH that runs the real git, counts and logs each call, and stalls
+forever after the call numbered ``WL_STALL_AT`` (so a test can kill -9 the process that
+ran it at exactly that step)."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-_SCRIPT = """#!/bin/sh
-sub=""; skip=0
-for a do
-  if [ "$skip" = 1 ]; then skip=0; continue; fi
-  case "$a" in -c|-C) skip=1;; -*) ;; *) sub="$a"; break;; esac
-done
-[ -n "$SHIM_LOG" ] && echo "$sub" >> "$SHIM_LOG"
-stall() {
-  if [ "$sub" = "$SHIM_STALL" ] && [ "$SHIM_WHEN" = "$1" ]; then
-    : > "$SHIM_MARK"
-    while [ -e "$SHIM_HOLD" ]; do sleep 0.02; done
-  fi
-}
-stall before
-"$SHIM_REAL_GIT" "$@"; rc=$?
-stall after
+SHIM = """#!/bin/sh
+"{real}" "$@"
+rc=$?
+n=$(( $(cat "$WL_SHIM_DIR/count" 2>/dev/null || echo 0) + 1 ))
+echo $n > "$WL_SHIM_DIR/count"
+printf '%s %s\n' "$n" "$(printf '%s' "$*" | tr '\n' ' ')" >> "$WL_SHIM_DIR/log"
+if [ "$n" = "${{WL_STALL_AT:-0}}" ]; then
+  : > "$WL_SHIM_DIR/stalled"
+  exec sleep 600
+fi
 exit $rc
 """
 
-
-@dataclass
-class GitShim:
-    dir: Path
-    log: Path
-    mark: Path
-    hold: Path
-
-    def env(self, stall: str = "", when: str = "after") -> dict[str, str]:
-        """Environment for a process that should go through the shim."""
-        self.hold.touch()
-        return {"PATH": f"{self.dir}{os.pathsep}{os.environ['PATH']}", "SHIM_LOG": str(self.log),
-                "SHIM_STALL": stall, "SHIM_WHEN": when, "SHIM_MARK": str(self.mark),
-                "SHIM_HOLD": str(self.hold), "SHIM_REAL_GIT": shutil.which("git") or "git"}
-
-    def wait_stalled(self, proc=None, timeout: float = 60) -> None:
-        """Until the shim reports it is holding (or the process died first)."""
-        deadline = time.monotonic() + timeout
-        while not self.mark.exists():
-            if proc is not None and proc.poll() is not None:
-                raise AssertionError(f"process ended (code {proc.returncode}) before the stall")
-            if time.monotonic() > deadline:
-                raise AssertionError("the git shim never reached its stall point")
-            time.sleep(0.02)
-
-    def release(self) -> None:
-        self.hold.unlink(missing_ok=True)
-
-    def calls(self) -> list[str]:
-        return self.log.read_text().split() if self.log.exists() else []
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def make_shim(tmp: Path) -> GitShim:
-    d = Path(tmp) / "shim"
-    d.mkdir(parents=True, exist_ok=True)
-    script = d / "git"
-    script.write_text(_SCRIPT)
-    script.chmod(0o755)
-    return GitShim(dir=d, log=d / "calls.log", mark=d / "stalled", hold=d / "hold")
+def install(folder: Path) -> Path:
+    """Write the shim into ``folder/bin`` and return that folder (prepend it to PATH)."""
+    bin_dir = folder / "bin"
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    real = shutil.which("git")
+    (bin_dir / "git").write_text(SHIM.format(real=real))
+    (bin_dir / "git").chmod(0o755)
+    return bin_dir
+
+
+def run_until(bin_dir: Path, cwd: Path, args: list[str], stall_at: int) -> tuple[bool, list[str]]:
+    """Run ``python -m tui *args`` with the shim; if it reaches git call ``stall_at``,
+    kill -9 the whole process group there. Returns (killed, the git calls it made)."""
+    state = bin_dir.parent / "state"
+    shutil.rmtree(state, ignore_errors=True)
+    state.mkdir()
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+           "WL_SHIM_DIR": str(state), "WL_STALL_AT": str(stall_at), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "tui", *args], cwd=cwd, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    killed = False
+    while True:
+        if (state / "stalled").exists():
+            os.killpg(proc.pid, signal.SIGKILL)
+            killed = True
+            break
+        if proc.poll() is not None:
+            break
+        time.sleep(0.01)
+    proc.wait(timeout=30)
+    log = (state / "log").read_text().splitlines() if (state / "log").exists() else []
+    return killed, log

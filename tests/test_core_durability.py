@@ -72,7 +72,7 @@ HAMMER = textwrap.dedent("""
         ws.tasks.update(1, description="x" * (i % 5000), owner=str(i))
         ws.tasks.create(f"t{{i}}")
         if i % 7 == 0:
-            ws.lanes.keep("k") if i % 2 else ws.lanes._mutate("k", status="active")
+            ws.lanes.keep("k") if i % 2 else ws.lanes.update("k", status="active")
 """)
 
 

@@ -188,8 +188,8 @@ def test_dirty_remove_refused_then_forced_saves_work_and_restore_brings_it_back(
         ws.lanes.remove("w")
     assert lane.exists() and names(ws)[-1] == "worktree.remove.failed"
     entry = ws.lanes.remove("w", force=True)
-    assert entry["archive_ref"] == "refs/worklanes/archive/w" and not lane.exists()
-    assert "precious" in git(ws.root, "show", "refs/worklanes/archive/w:untracked.txt")
+    assert entry["archive_ref"] == "refs/worklanes/archive/w/1" and not lane.exists()
+    assert "precious" in git(ws.root, "show", "refs/worklanes/archive/w/1:untracked.txt")
     ws.lanes.restore("w")
     assert (lane / "untracked.txt").read_text() == "precious\n"
     assert (lane / "README.md").read_text() == "edited\n"

@@ -271,7 +271,7 @@ async def test_x_on_a_dirty_lane_refuses_then_forces_and_archives(demo):
         assert not events_of(app, "ui.error")  # core already logged it
         await pilot.press("x", "f", "enter")
         await wait_for(pilot, lambda: app.lane_table.cells_of("auth-refactor") is None)
-        assert git(demo, "rev-parse", "--verify", "refs/worklanes/archive/auth-refactor").strip()
+        assert git(demo, "rev-parse", "--verify", "refs/worklanes/archive/auth-refactor/1").strip()
         await wait_for(pilot, lambda: "saved under refs/worklanes/archive/auth-refactor"
                        in notes(app), what="where the work went")
         assert app.tasks_pane.tasks_by_id[1]["status"] == "in_progress"  # not completed: not asked

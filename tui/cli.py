@@ -21,7 +21,8 @@ from core.tasks import STATUSES
 
 
 class _Group(click.Group):
-    """Turns every WorklanesError into one line on stderr and exit code 1."""
+    """Turns every WorklanesError, usage error and OS error into one line on stderr
+    (``worklanes: <what>; <fix>``) and a non-zero exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -29,6 +30,30 @@ class _Group(click.Group):
         except WorklanesError as exc:
             click.echo(f"worklanes: {exc}", err=True)
             ctx.exit(1)
+        except OSError as exc:  # disk full, permissions: never a traceback
+            where = f" ({exc.filename})" if exc.filename else ""
+            click.echo(f"worklanes: {exc.strerror or exc}{where}; check free disk space and "
+                       "permissions, then retry", err=True)
+            ctx.exit(1)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        standalone = kwargs.pop("standalone_mode", True)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx else "worklanes"
+            what = " ".join(exc.format_message().split()).rstrip(".")
+            click.echo(f"worklanes: {what}; see `{where} --help`", err=True)
+            code = exc.exit_code
+        except click.ClickException as exc:
+            click.echo(f"worklanes: {' '.join(exc.format_message().split())}", err=True)
+            code = exc.exit_code
+        except click.Abort:
+            click.echo("worklanes: aborted", err=True)
+            code = 1
+        if not standalone:
+            return code
+        raise SystemExit(code if isinstance(code, int) else 0)
 
 
 def _ws(ctx: click.Context):
@@ -274,29 +299,82 @@ def wt_keep(ctx, name, as_json):
 
 @wt.command("remove")
 @click.argument("name")
-@click.option("--force", is_flag=True, help="Remove even with uncommitted changes (saved under a ref first).")
+@click.option("--force", is_flag=True, help="Remove even with uncommitted work (saved as a snapshot first).")
 @click.option("--complete-task", is_flag=True, help="Mark the bound task completed.")
 @click.option("--delete-branch", is_flag=True, help="Also delete wt/NAME if it is fully merged.")
+@click.option("--dry-run", is_flag=True, help="Only say what would be saved, kept and dropped.")
 @json_option
 @click.pass_context
-def wt_remove(ctx, name, force, complete_task, delete_branch, as_json):
+def wt_remove(ctx, name, force, complete_task, delete_branch, dry_run, as_json):
     """Remove a lane's directory; the branch stays."""
-    entry = _ws(ctx).lanes.remove(name, force=force, complete_task=complete_task,
-                                  delete_branch=delete_branch)
+    lanes = _ws(ctx).lanes
+    if dry_run:
+        plan = lanes.removal_plan(name)
+        if as_json:
+            _dump(plan.to_dict())
+        else:
+            for line in plan.lines() or ["nothing to save: the lane is clean"]:
+                click.echo(line)
+        return
+    entry = lanes.remove(name, force=force, complete_task=complete_task,
+                         delete_branch=delete_branch)
+    plan = entry.pop("plan")
     if as_json:
-        _dump(entry)
+        _dump({**entry, "plan": plan.to_dict()})
         return
     click.echo(present.removal_note(present.Removal.of(entry, complete_task)))
+    for line in plan.lines():
+        click.echo(f"  {line}")
 
 
 @wt.command("restore")
 @click.argument("name")
+@click.option("--archive", "archive_id", help="The snapshot to put back (`wt archives NAME`); default: the newest not yet restored.")
 @json_option
 @click.pass_context
-def wt_restore(ctx, name, as_json):
-    """Bring back a removed lane with any work its removal archived."""
-    entry = _ws(ctx).lanes.restore(name)
-    _dump(entry) if as_json else click.echo(f"restored lane {name} at {entry['path']}")
+def wt_restore(ctx, name, archive_id, as_json):
+    """Bring back a removed lane with the work its removal saved."""
+    entry = _ws(ctx).lanes.restore(name, archive_id=archive_id)
+    if as_json:
+        _dump(entry)
+        return
+    click.echo(f"restored lane {name} at {entry['path']}")
+    if entry.get("applied"):
+        click.echo(f"  with the work saved under {entry['applied']}")
+
+
+@wt.command("archives")
+@click.argument("name", required=False)
+@json_option
+@click.pass_context
+def wt_archives(ctx, name, as_json):
+    """List the snapshots forced removals made (of one lane, or all)."""
+    found = _ws(ctx).lanes.archives(name)
+    if as_json:
+        _dump([a.to_dict() for a in found])
+        return
+    if not found:
+        click.echo("No archives.")
+    for a in found:
+        files = "?" if a.files is None else a.files
+        size = "?" if a.size is None else f"{a.size:,} B"
+        mark = "  (restored)" if a.restored else ""
+        click.echo(f"{a.lane}  {a.id}  {_ago(a.created_at)}  {files} file(s)  {size}  {a.ref}{mark}")
+
+
+@wt.group("archive")
+def wt_archive() -> None:
+    """Manage snapshots (`wt archives` lists them)."""
+
+
+@wt_archive.command("drop")
+@click.argument("name")
+@click.argument("archive_id")
+@click.pass_context
+def wt_archive_drop(ctx, name, archive_id):
+    """Delete snapshot ARCHIVE_ID of lane NAME for good: the only way one goes away."""
+    a = _ws(ctx).lanes.drop_archive(name, archive_id)
+    click.echo(f"dropped archive {a.id} of lane {name} ({a.ref} was {a.commit[:12]})")
 
 
 @wt.command("run", context_settings={"ignore_unknown_options": True})
@@ -412,7 +490,8 @@ def wt_prune_merged(ctx, dry_run, as_json):
 
 # -- events -----------------------------------------------------------------------------
 @main.command()
-@click.option("-n", "limit", default=20, show_default=True, help="How many of the newest events.")
+@click.option("-n", "limit", default=20, show_default=True, type=click.IntRange(min=0),
+              help="How many of the newest events.")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new events as they are appended.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
 @click.pass_context

@@ -18,10 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from core.paths import EVENTS_FILE, INDEX_FILE, is_scratch
 from core.tasks import task_file_id
-
-EVENTS_FILE = "events.jsonl"
-INDEX_FILE = "index.json"
 
 
 @dataclass
@@ -37,11 +35,6 @@ class Changes:
     @classmethod
     def everything(cls) -> "Changes":
         return cls(all_tasks=True, index=True, events=True)
-
-
-def _scratch(name: str) -> bool:
-    # Atomic writes go through ".name.XXXX.tmp"; locks are separate files.
-    return name.endswith((".tmp", ".lock")) or name.startswith(".")
 
 
 def classify(raw: set[tuple[object, str]], tasks_dir: Path, state_dir: Path) -> Changes:
@@ -64,7 +57,7 @@ def classify(raw: set[tuple[object, str]], tasks_dir: Path, state_dir: Path) -> 
                 out.events = True
             elif name == INDEX_FILE:
                 out.index = True
-            elif not _scratch(name):
+            elif not is_scratch(name):
                 out.index = True  # a lane directory came or went
     return out
 

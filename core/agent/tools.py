@@ -34,6 +34,7 @@ from core.agent.config import DEFAULT_ASK
 from core.agent.files import Root, ToolError
 from core.agent.lane_tools import LANE_AGENT_TOOL_SPECS
 from core.errors import WorklanesError
+from core.paths import STATE_DIRS
 from core.proc import DEFAULT_CAP, run_command
 from core.safe_text import visible
 from core.secrets import env_drop_of
@@ -44,7 +45,6 @@ OUTPUT_CAP = DEFAULT_CAP          # characters of tool output the model gets
 READ_BYTES_MAX = 8 * 1024 * 1024  # read_file never loads more than this
 EDIT_BYTES_MAX = 8 * 1024 * 1024  # edit_file refuses bigger files (it holds two copies)
 BASH_TIMEOUT = 120.0              # the seed's timeout for bash
-STATE_DIRS = (".tasks", ".worktrees")
 
 _FLOOR = [
     (re.compile(r"\brm\s+(-\S+\s+)*(/|~|\$HOME)/?\*?(\s|;|&|\||$)"), "deletes / or the home folder"),

@@ -26,15 +26,15 @@ from typing import Any
 from core import secrets
 from core.agent.events import Usage
 from core.fsutil import append_line
+from core.paths import StatePaths
 
-CHAT_DIR = ".chat"
 INTERRUPTED = "interrupted: the session ended before this tool call finished"
 
 Message = dict[str, Any]
 
 
 def chat_dir(root: Path) -> Path:
-    return Path(root) / ".worktrees" / CHAT_DIR
+    return StatePaths(Path(root)).chat_dir
 
 
 def new_session_id() -> str:
