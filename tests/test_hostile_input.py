@@ -172,4 +172,4 @@ def test_torn_last_event_line(repo):
     events = [json.loads(ln) for ln in lines if ln.strip() and not ln.startswith(b'{"event": "torn')]
     assert [e["event"] for e in events] == ["task.created", "task.created"]
     out = wl(repo, "events").stdout
-    assert "unparsable line" in out and out.strip().endswith("task=#2")
+    assert "unparsable line" in out and out.strip().endswith("#2 two")

@@ -359,7 +359,8 @@ def wt_archives(ctx, name, as_json):
         files = "?" if a.files is None else a.files
         size = "?" if a.size is None else f"{a.size:,} B"
         mark = "  (restored)" if a.restored else ""
-        click.echo(f"{a.lane}  {a.id}  {_ago(a.created_at)}  {files} file(s)  {size}  {a.ref}{mark}")
+        when = present.ago(a.created_at, time.time(), " ago", missing="-")
+        click.echo(f"{a.lane}  {a.id}  {when}  {files} file(s)  {size}  {a.ref}{mark}")
 
 
 @wt.group("archive")
