@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from contextlib import contextmanager
+from types import SimpleNamespace
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -24,7 +25,7 @@ from core.checkouts import changes, checkout_of, in_progress, move_checkout, rev
 from core.commits import replay, subjects
 from core.forecast import Forecast, forecast_lane, lane_base
 from core.fsutil import locked
-from core.lanes import Finding, task_ref as _task_ref
+from core.lanes import Finding, ops, task_ref as _task_ref
 from core.proc import CommandResult, run_command
 from core.secrets import env_drop_of
 
@@ -343,6 +344,16 @@ def recover_merge(ws, name: str) -> str:
     ws.events.emit("worktree.merge.failed", worktree={"name": name}, strategy=op.get("strategy"),
                    error="interrupted before the base moved; rolled back (nothing had changed)")
     return "rolled back"
+
+
+@ops.recovery("merge")
+def _recover_op(lanes, entry: dict[str, Any]) -> str:
+    """What every command does at start (``Workspace.open``) for a merge a kill cut
+    short; the lane lock is held."""
+    ws = SimpleNamespace(root=lanes.root, lanes=lanes, tasks=lanes.tasks, events=lanes.events,
+                         state_dir=lanes.state_dir, config=lanes.config)
+    done = recover_merge(ws, entry["name"])
+    return f"merge {done}" if done else "nothing to do"
 
 
 def interrupted_merges(ws) -> list[dict[str, Any]]:

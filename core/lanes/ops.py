@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 # kind -> function(lanes, entry) -> what it did (one line)
 Recovery = Callable[["Lanes", LaneEntry], str]
 _RECOVERIES: dict[str, Recovery] = {}
+# Kinds whose recovery lives in a module core.lanes does not import (it imports lanes):
+# loaded when a record of that kind is found.
+_PROVIDERS = {"merge": "core.merge"}
 
 
 def recovery(kind: str) -> Callable[[Recovery], Recovery]:
@@ -72,7 +75,11 @@ def pending(lanes: "Lanes") -> list[LaneEntry]:
 def recover_held(lanes: "Lanes", entry: LaneEntry) -> str:
     """Recover ``entry``'s interrupted operation; the caller holds the lane lock."""
     op = entry.get("op") or {}
-    fn = _RECOVERIES.get(str(op.get("kind")))
+    kind = str(op.get("kind"))
+    if kind not in _RECOVERIES and kind in _PROVIDERS:
+        import importlib
+        importlib.import_module(_PROVIDERS[kind])
+    fn = _RECOVERIES.get(kind)
     if fn is None:
         return (f"unknown operation {op.get('kind')!r} on lane {entry['name']!r} left as it is; "
                 "a newer worklanes wrote it")
