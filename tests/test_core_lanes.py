@@ -101,7 +101,8 @@ def test_live_status(ws):
     st = ws.lanes.status("s")
     assert (st.ahead, st.behind, st.dirty) == (1, 1, 2)
     assert st.last_commit.endswith("lane commit") and st.head == "wt/s"
-    assert st.files_changed == 1 and st.insertions >= 1
+    # README.md (committed and edited again) and new.txt (untracked); lines: the commit
+    assert st.files_changed == 2 and st.insertions >= 1
     import shutil
     shutil.rmtree(lane)
     assert ws.lanes.status("s").missing
@@ -276,3 +277,32 @@ def test_lanes_dir_configurable(repo):
     lane = ws.lanes.create("elsewhere").lane
     assert Path(lane["path"]) == (repo.parent / "lanes" / "elsewhere").resolve()
     assert ws.lanes.statuses()[0].dirty == 0
+
+
+def test_a_status_refresh_runs_the_fewest_git_processes(ws, tmp_path, monkeypatch):
+    """One for-each-ref for every lane and one status per lane; what depends only on
+    commits (ahead/behind, lines) is asked again only when a commit moved."""
+    from tests.githold import make_shim
+
+    names = ["p1", "p2", "p3"]
+    for name in names:
+        lane = Path(ws.lanes.create(name).lane["path"])
+        (lane / f"{name}.txt").write_text("x\n")
+        git(lane, "add", ".")
+        git(lane, "commit", "-qm", f"work in {name}")
+    shim = make_shim(tmp_path)
+    for k, v in shim.env().items():
+        monkeypatch.setenv(k, v)
+    lanes = ws.lanes.list()
+
+    def calls_of(fn) -> list[str]:
+        shim.log.write_text("")
+        fn()
+        return sorted(shim.calls())
+
+    cold = calls_of(lambda: ws.lanes.statuses(lanes))
+    assert cold == sorted(["for-each-ref"] + ["status", "rev-list", "diff"] * 3)
+    (Path(lanes[0]["path"]) / "edit.txt").write_text("an edit\n")
+    warm = calls_of(lambda: ws.lanes.statuses(lanes))
+    assert warm == sorted(["for-each-ref"] + ["status"] * 3)
+    assert [st.dirty for st in ws.lanes.statuses(lanes)] == [1, 0, 0]

@@ -123,9 +123,10 @@ async def test_lane_status_refreshes_in_a_worker(repo):
     ws.tasks.create("t")
     ws.lanes.create("l1", task_id=1)
     posted: list = []
-    async with running(repo, message_hook=posted.append, status_interval=0.2) as (pilot, app):
+    async with running(repo, message_hook=posted.append, status_interval=0.2,
+                       watch=False) as (pilot, app):
         await wait_for(pilot, lambda: app.lane_table.cells_of("l1")[4] == 0, what="clean")
-        (repo / ".worktrees" / "l1" / "new.txt").write_text("x")  # not watched: polled
+        (repo / ".worktrees" / "l1" / "new.txt").write_text("x")  # no watcher: the safety pass
         await wait_for(pilot, lambda: app.lane_table.cells_of("l1")[4] == 1, what="dirty 1")
         status_workers = [w for w in app.workers if w.group == "status"]
         assert all(w.is_running or w.is_finished for w in status_workers)
@@ -234,3 +235,30 @@ async def test_notifications_are_drawn(repo):
         await settle(pilot, app)
         app.notify("Something to see", severity="error")
         await wait_for(pilot, lambda: "Something to see" in screen_text(app), what="toast")
+
+
+async def test_a_lanes_own_edits_and_commits_show_without_any_timer(repo):
+    """The lanes' files are watched: the dirty count and ahead/behind follow an edit, a
+    commit and a deleted directory, with the periodic pass off (status_interval=0)."""
+    ws = Workspace.open(repo)
+    lane = Path(ws.lanes.create("live").lane["path"])
+    async with running(repo, message_hook=None) as (pilot, app):
+        await wait_for(pilot, lambda: app.lane_watcher is not None
+                       and app.lane_watcher.watching.is_set()
+                       and str(lane) in app.lane_watcher.plan.dirs, what="lane watched")
+        status = lambda: app.lane_table.statuses.get("live")  # noqa: E731
+        (lane / "new.txt").write_text("x\n")
+        await wait_for(pilot, lambda: status() is not None and status().dirty == 1,
+                       what="dirty count after an edit")
+        subprocess.run(["git", "add", "new.txt"], cwd=lane, check=True)
+        subprocess.run(["git", "commit", "-qm", "in the lane"], cwd=lane, check=True)
+        await wait_for(pilot, lambda: status().dirty == 0 and status().ahead == 1,
+                       what="ahead after a commit")
+        assert "in the lane" in screen_text(app)
+        (repo / "main.txt").write_text("m\n")
+        subprocess.run(["git", "add", "main.txt"], cwd=repo, check=True)
+        subprocess.run(["git", "commit", "-qm", "main moves"], cwd=repo, check=True)
+        await wait_for(pilot, lambda: status().behind == 1, what="behind after main moved")
+        import shutil
+        shutil.rmtree(lane)
+        await wait_for(pilot, lambda: status().missing, what="missing after rm -rf")

@@ -30,7 +30,8 @@ from tui import keys
 from tui.actions import ActionRunner
 from tui.compat import QuietAfterExit, hide_toast_rack
 from tui.messages import (ActionDone, ActionFailed, AppMessage, BoardSelected, EventsAppended,
-                          LanesLoaded, LaneStatusesLoaded, TasksLoaded, TokensUsed)
+                          LanesChanged, LanesLoaded, LaneStatusesLoaded, TasksLoaded,
+                          TokensUsed)
 from tui.state import BoardCache, LaneReader, task_file_count
 from tui.watch import Changes, Watcher
 from tui.widgets.tables import KeyedTable
@@ -60,10 +61,12 @@ class AppOptions:
     agent: bool = True                           # create the agent after the first paint
     keymap: dict[str, str] = field(default_factory=dict)
     user_keymap: bool = True                     # read ~/.config/worklanes/config.toml [keys]
-    watch: bool = True
+    watch: bool = True                           # the state folders and the lanes' files
     debounce_ms: int = 50
     step_ms: int = 20
-    status_interval: float = 10.0                # lane status and full resync, seconds
+    lane_debounce_ms: int = 80                   # a burst of lane writes is one refresh
+    status_interval: float = 120.0               # safety pass: every lane, full resync
+    polled_interval: float = 10.0                # lanes the file-watch budget left out
     shell_runner: Callable[[Path], int] | None = None
     cursor_blink: bool = True
     max_event_lines: int = 2000
@@ -84,6 +87,7 @@ class WorklanesApp(QuietAfterExit, ActionRunner, App):
         self.lane_reader = LaneReader(ws)
         self.keymap: dict[str, str] = {}
         self.watcher: Watcher | None = None
+        self.lane_watcher: Any = None                # core.lane_watch.LaneWatcher
         self.first_full_paint: float | None = None   # perf_counter() of the first full frame
         self._follower = ws.events.follower(from_end=True)
         self._follow_lock = threading.Lock()
@@ -94,6 +98,7 @@ class WorklanesApp(QuietAfterExit, ActionRunner, App):
                                     self.options.base_url, self.options.policy)
         self._gc_paused = False
         self._gc_frozen = False
+        self._lane_note_shown = False
 
     def get_default_screen(self) -> Screen:
         from tui.screens.main import MainScreen
@@ -183,6 +188,7 @@ class WorklanesApp(QuietAfterExit, ActionRunner, App):
         elif isinstance(msg, LanesLoaded):
             self.lane_table.show_index(msg)
             self._mark_loaded("lanes")
+            self._watch_lanes()
         elif isinstance(msg, EventsAppended):
             self.event_tail.show(msg)
             self._mark_loaded("events")
@@ -199,6 +205,25 @@ class WorklanesApp(QuietAfterExit, ActionRunner, App):
             self.watcher = Watcher(self.ws.tasks_dir, self.ws.state_dir, self._on_changes,
                                    self.options.debounce_ms, self.options.step_ms)
             self.watcher.start()
+            from core.lane_watch import LaneWatcher
+            self.lane_watcher = LaneWatcher(
+                self.ws.common_dir, lambda names, base: self.post_message(LanesChanged(names, base)),
+                debounce_ms=self.options.lane_debounce_ms, step_ms=self.options.step_ms * 2)
+            self._watch_lanes()
+            self.lane_watcher.start()
+            if self.options.polled_interval:
+                self.set_interval(self.options.polled_interval, self._refresh_polled)
+
+    def _watch_lanes(self) -> None:
+        if self.lane_watcher is not None:
+            self.lane_watcher.set_lanes((lane["name"], Path(lane["path"]))
+                                        for lane in self.lane_table.lanes if lane.get("path"))
+
+    def _refresh_polled(self) -> None:
+        """Lanes past the file-watch budget are refreshed on a timer instead."""
+        watcher = self.lane_watcher
+        if watcher is not None and watcher.polled:
+            self.lane_table.request_status_refresh(watcher.polled)
 
     def _mark_loaded(self, part: str) -> None:
         if part in self._loaded:
@@ -289,6 +314,13 @@ class WorklanesApp(QuietAfterExit, ActionRunner, App):
     def on_lane_statuses_loaded(self, msg: LaneStatusesLoaded) -> None:
         self.status_line.branch = msg.branch
 
+    def on_lanes_changed(self, msg: LanesChanged) -> None:
+        self.lane_table.on_lanes_changed(msg)
+        watcher = self.lane_watcher
+        if watcher is not None and watcher.plan.notes and not self._lane_note_shown:
+            self._lane_note_shown = True
+            self.notify(watcher.plan.notes[0], severity="warning", timeout=10)
+
     def on_tokens_used(self, msg: TokensUsed) -> None:
         if msg.model is not None:
             self.status_line.model = msg.model
@@ -348,6 +380,8 @@ class WorklanesApp(QuietAfterExit, ActionRunner, App):
             self.command_cancel.set()
         if self.watcher is not None:
             self.watcher.stop()
+        if self.lane_watcher is not None:
+            self.lane_watcher.stop()
 
 
 def create_app(root: Path, **options: Any) -> WorklanesApp:

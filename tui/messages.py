@@ -50,12 +50,23 @@ class LanesLoaded(AppMessage):
 
 @message
 class LaneStatusesLoaded(AppMessage):
-    """Live git status of the lanes (computed in a worker; slow-ish)."""
+    """Live git status of lanes (computed in a worker): of every lane, or with
+    ``partial`` only of the lanes whose files changed."""
     statuses: list[Any]
     branch: str = ""
+    partial: bool = False
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, LaneStatusesLoaded)
+        # A full read supersedes any read still queued; a partial one supersedes nothing.
+        return isinstance(message, LaneStatusesLoaded) and not self.partial
+
+
+@message
+class LanesChanged(AppMessage):
+    """The lane watcher saw these lanes' files change; ``base``: a branch that may be a
+    lane's base moved (every lane's ahead/behind may have changed)."""
+    names: set[str]
+    base: bool = False
 
 
 @message

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from textual import work
 from textual.worker import Worker, WorkerState
@@ -17,7 +17,7 @@ from textual.worker import Worker, WorkerState
 from core import present
 from core.errors import NotFoundError, WorklanesError
 from tui.panes import Quiet
-from tui.messages import (ActionDone, CommandFinished, DiffLoaded, LanesLoaded,
+from tui.messages import (ActionDone, CommandFinished, DiffLoaded, LanesChanged, LanesLoaded,
                           LaneStatusesLoaded, ReconcileDone)
 from tui.state import current_branch
 from tui.widgets.tables import LaneTable
@@ -34,7 +34,8 @@ class LanesPane(Quiet, LaneTable):
         self._error = ""
         self._pending: str | None = None
         self._status_running = False
-        self._status_again = False
+        self._again_all = False                   # refresh requests that came in while
+        self._again: set[str] = set()             # one ran: all lanes, or these
         self._last_command = ""
 
     @property
@@ -64,11 +65,13 @@ class LanesPane(Quiet, LaneTable):
     def on_lane_statuses_loaded(self, msg: LaneStatusesLoaded) -> None:
         # Not stopped: the app shows the branch in the header.
         self._status_running = False
-        self.statuses = {st.name: st for st in msg.statuses}
+        fresh = {st.name: st for st in msg.statuses}
+        self.statuses = {**self.statuses, **fresh} if msg.partial else fresh
         self._draw()
-        if self._status_again:
-            self._status_again = False
-            self.request_status_refresh()
+        if self._again_all or self._again:
+            names = None if self._again_all else self._again
+            self._again_all, self._again = False, set()
+            self.request_status_refresh(names)
 
     def _draw(self) -> None:
         self.show(self.lanes, self.statuses, self.clock())
@@ -87,17 +90,30 @@ class LanesPane(Quiet, LaneTable):
         return bool(name) and any(lane["name"] == name for lane in self.lanes)
 
     # -- live status -----------------------------------------------------------------------
-    def request_status_refresh(self) -> None:
+    def request_status_refresh(self, names: Iterable[str] | None = None) -> None:
+        """Re-read the live status of every lane, or only of ``names`` (the lanes whose
+        files changed). One read at a time; what is asked meanwhile is merged and read
+        next, so a burst of changes costs one more read, not one per change."""
+        wanted = None if names is None else set(names)
         if self._status_running:
-            self._status_again = True
+            if wanted is None:
+                self._again_all = True
+            else:
+                self._again |= wanted
+            return
+        lanes = [dict(lane) for lane in self.lanes if wanted is None or lane["name"] in wanted]
+        if wanted is not None and not lanes:
             return
         self._status_running = True
-        self._load_statuses([dict(lane) for lane in self.lanes])
+        self._load_statuses(lanes, wanted is not None)
 
     @work(thread=True, exit_on_error=False, group="status", description="reading lane status")
-    def _load_statuses(self, lanes: list[dict[str, Any]]) -> None:
+    def _load_statuses(self, lanes: list[dict[str, Any]], partial: bool) -> None:
         statuses = self.ws.lanes.statuses(lanes) if lanes else []
-        self.post_message(LaneStatusesLoaded(statuses, current_branch(self.ws)))
+        self.post_message(LaneStatusesLoaded(statuses, current_branch(self.ws), partial))
+
+    def on_lanes_changed(self, msg: LanesChanged) -> None:
+        self.request_status_refresh(None if msg.base else msg.names)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # Not stopped: the app reports the error.
