@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -23,6 +22,8 @@ def atomic_write_text(path: Path, text: str) -> None:
     """
     path = Path(path)
     try:
+        import tempfile  # on first write: a board read (most commands) never pays for it
+
         fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path.name), suffix=TEMP_SUFFIX,
                                    dir=path.parent)
     except OSError as exc:

@@ -5,7 +5,6 @@ Everything lives in the main checkout's root (see ``core.git.find_repo``)."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,5 +88,6 @@ class StatePaths:
         from a directory git already had) gets a digest instead, starting with ``_``,
         which no valid lane name does."""
         if not _SAFE_NAME.fullmatch(name):
+            import hashlib  # rare: only names that are not lane names
             name = "_" + hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:20]
         return self.locks_dir / f"{name}{LOCK_SUFFIX}"

@@ -4,16 +4,19 @@ board, the lanes and the event log that all share the same files and locks."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.config import LaneConfig, load_lane_config
 from core.events import EventLog
 from core.git import find_repo
 from core.errors import WorklanesError
-from core.lanes import Lanes
 from core.paths import STATE_DIRS, StatePaths
 from core.tasks import TaskBoard
+
+if TYPE_CHECKING:
+    from core.lanes import Lanes
 
 
 @dataclass
@@ -21,9 +24,18 @@ class Workspace:
     root: Path
     common_dir: Path
     tasks: TaskBoard
-    lanes: Lanes
     events: EventLog
     config: LaneConfig
+    _lanes: "Lanes | None" = field(default=None, repr=False)
+
+    @property
+    def lanes(self) -> "Lanes":
+        """Made on first use: the board commands never load the lane code (and GitPython
+        behind it), which is a third of a `worklanes task list`."""
+        if self._lanes is None:
+            from core.lanes import Lanes
+            self._lanes = Lanes(self.root, self.tasks, self.events, self.config)
+        return self._lanes
 
     @property
     def paths(self) -> StatePaths:
@@ -48,16 +60,25 @@ class Workspace:
         config = load_lane_config(root)
         events = EventLog(paths.events)
         tasks = TaskBoard(paths.tasks_dir, events)
-        lanes = Lanes(root, tasks, events, config)
+        ws = cls(root=root, common_dir=repo.common_dir, tasks=tasks, events=events,
+                 config=config)
         if config.dir not in STATE_DIRS:
-            lanes.lanes_dir.mkdir(parents=True, exist_ok=True)
-        if recover:
+            (root / config.dir).mkdir(parents=True, exist_ok=True)
+        if recover and _has_intent(paths.index):
             try:
-                lanes.recover()  # what a killed command left: finish or roll it back
+                ws.lanes.recover()  # what a killed command left: finish or roll it back
             except WorklanesError:
                 pass  # a corrupt index: the lane commands report it
-        return cls(root=root, common_dir=repo.common_dir, tasks=tasks, lanes=lanes,
-                   events=events, config=config)
+        return ws
+
+
+def _has_intent(index: Path) -> bool:
+    """Whether the index may hold an intent record (``"op"``): a byte search, so a
+    command on a healthy repository pays no JSON parse and no lane code for recovery."""
+    try:
+        return b'"op"' in index.read_bytes()
+    except OSError:
+        return False
 
 
 def ensure_excluded(common_dir: Path) -> None:

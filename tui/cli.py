@@ -15,14 +15,33 @@ from typing import Any
 import click
 
 from core import present
-from core.agent.lane_state import agent_state
 from core.errors import InvalidInputError, WorklanesError
 from core.tasks import STATUSES
+
+# Commands that live in their own modules, loaded only when run (or listed by --help):
+# the agent's (anthropic, the tools) cost several times a board command's whole run.
+LAZY_COMMANDS = {"chat": "tui.chat_cli:chat", "dispatch": "tui.dispatch_cli:dispatch"}
+
+
+def agent_state(lane: dict[str, Any]) -> dict[str, Any] | None:
+    from core.agent.lane_state import agent_state as state
+    return state(lane) if "agent" in lane else None
 
 
 class _Group(click.Group):
     """Turns every WorklanesError, usage error and OS error into one line on stderr
-    (``worklanes: <what>; <fix>``) and a non-zero exit code."""
+    (``worklanes: <what>; <fix>``) and a non-zero exit code; loads LAZY_COMMANDS on
+    demand (click's lazy group pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY_COMMANDS and name not in self.commands:
+            import importlib
+            module, attr = LAZY_COMMANDS[name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attr), name)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -514,16 +533,3 @@ def events(ctx, limit, follow, as_json):
     except KeyboardInterrupt:
         pass
 
-
-def _register_chat() -> None:
-    # The chat command lives in its own module; it keeps anthropic out of the import path.
-    try:
-        from tui.chat_cli import chat
-    except ImportError:
-        return
-    main.add_command(chat)
-    from tui.dispatch_cli import dispatch
-    main.add_command(dispatch)
-
-
-_register_chat()
