@@ -1,0 +1,231 @@
+"""Live lane status and the slow paths, on a generated repository of realistic size,
+each next to its floor measured in the same run.
+
+    python tests/bench/bench_live.py [--files 3000] [--lanes 20] [--idle 20]
+
+1. A file changed in a lane -> the new dirty count on screen (the app's lanes pane),
+   against one lane's bare `git status` (the least any refresh must do).
+2. The app idle with the lanes watched, CPU over --idle seconds, against a bare Textual
+   app idle the same way.
+3. A burst of 500 files written in one lane: how many status reads it cost and when the
+   count was on screen.
+4. A status refresh of every lane in-process (cold, then after one edit) and
+   `wt list --json`, against `status` + `rev-list` per lane run in parallel.
+5. `wt diff` of a lane with 500 changed files, against `git diff --merge-base` +
+   `git ls-files --others` (what it shows) and `git diff main...` (commits only).
+6. `worklanes task list` on an empty board, against `python -c "import click"`.
+
+Printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.bench.genrepo import GIT, add_lanes, make_big_repo, tracked_files  # noqa: E402
+
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def run(args, cwd) -> float:
+    t = time.perf_counter()
+    subprocess.run(args, cwd=cwd, check=True, capture_output=True, env=ENV)
+    return time.perf_counter() - t
+
+
+def median_of(fn, n: int = 7) -> float:
+    return statistics.median(fn() for _ in range(n))
+
+
+def cpu_seconds() -> float:
+    return time.process_time()  # every thread of this process, user + system
+
+
+async def bench_app(root: Path, lanes: list[str], idle: float) -> dict:
+    from tui.app import create_app
+
+    app = create_app(root, agent=False, user_keymap=False, status_interval=0)
+    out: dict = {}
+    async with app.run_test(size=(120, 36)) as pilot:
+        while app.first_full_paint is None or app.lane_watcher is None \
+                or not app.lane_watcher.watching.is_set():
+            await pilot.pause(0.02)
+        pane = app.lane_table
+        while len(pane.statuses) < len(lanes):
+            await pilot.pause(0.02)
+        await asyncio.sleep(1.0)
+        # 1. edits, one lane at a time, each until its count is drawn
+        latencies = []
+        for i, name in enumerate(lanes[:15]):
+            before = pane.statuses[name].dirty
+            path = Path(app.ws.lanes.get(name)["path"])
+            t = time.perf_counter()
+            (path / f"live_{i}.txt").write_text("x\n")
+            while pane.statuses[name].dirty == before and time.perf_counter() - t < 10:
+                await asyncio.sleep(0.002)
+            await pilot.pause()  # drawn
+            latencies.append(time.perf_counter() - t)
+            await asyncio.sleep(0.15)
+        out["latencies"] = sorted(latencies)
+        # 2. idle
+        await asyncio.sleep(1.0)
+        c0, t0 = cpu_seconds(), time.perf_counter()
+        await asyncio.sleep(idle)
+        out["idle_cpu"] = (cpu_seconds() - c0) / (time.perf_counter() - t0)
+        # 3. a 500-file burst in one lane
+        name = lanes[-1]
+        path = Path(app.ws.lanes.get(name)["path"])
+        before = pane.statuses[name].dirty
+        reads = [0]
+        original = pane._load_statuses
+
+        def counting(*args, **kwargs):
+            reads[0] += 1
+            return original(*args, **kwargs)
+        pane._load_statuses = counting
+        t = time.perf_counter()
+        (path / "burst").mkdir()
+        for i in range(500):
+            (path / "burst" / f"f{i}.txt").write_text("y\n")
+        while pane.statuses[name].dirty < before + 500 and time.perf_counter() - t < 30:
+            await asyncio.sleep(0.005)
+        out["burst_ms"] = (time.perf_counter() - t) * 1000
+        await asyncio.sleep(0.5)
+        out["burst_reads"] = reads[0]
+    return out
+
+
+async def bare_idle(idle: float) -> float:
+    from textual.app import App
+    from textual.widgets import DataTable, Footer
+
+    class Bare(App):
+        def compose(self):
+            yield DataTable()
+            yield Footer()
+
+    app = Bare()
+    async with app.run_test(size=(120, 36)):
+        await asyncio.sleep(1.0)
+        c0, t0 = cpu_seconds(), time.perf_counter()
+        await asyncio.sleep(idle)
+        return (cpu_seconds() - c0) / (time.perf_counter() - t0)
+
+
+def floor_status(paths: list[Path]) -> float:
+    return median_of(lambda: run(["git", "status", "--porcelain=v2", "--branch"], paths[0]))
+
+
+def floor_parallel(paths: list[Path], base: str = "main") -> float:
+    def one(p):
+        subprocess.run(["git", "status", "--porcelain=v2", "--branch", "--untracked-files=all"],
+                       cwd=p, capture_output=True)
+        subprocess.run(["git", "rev-list", "--left-right", "--count", f"{base}...HEAD"],
+                       cwd=p, capture_output=True)
+
+    def once():
+        t = time.perf_counter()
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(one, paths))
+        return time.perf_counter() - t
+    return median_of(once, 5)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=3000)
+    parser.add_argument("--lanes", type=int, default=20)
+    parser.add_argument("--idle", type=float, default=20.0)
+    args = parser.parse_args()
+    base = Path(tempfile.mkdtemp(prefix="worklanes-bench-live-"))
+    try:
+        from core.workspace import Workspace
+
+        t = time.perf_counter()
+        root = make_big_repo(base / "repo", files=args.files)
+        ws = Workspace.open(root)
+        names = add_lanes(ws, args.lanes)
+        paths = [Path(ws.lanes.get(n)["path"]) for n in names]
+        print(f"fixture: {len(tracked_files(root))} files, {args.lanes} lanes "
+              f"in {time.perf_counter() - t:.1f}s\n")
+        rows = []
+
+        # 4. status refresh and wt list
+        lanes = ws.lanes.list()
+        fresh = Workspace.open(root)
+        t = time.perf_counter()
+        fresh.lanes.statuses(lanes)
+        cold = time.perf_counter() - t
+        (paths[0] / "warm.txt").write_text("w\n")
+        warm = median_of(lambda: timed(lambda: fresh.lanes.statuses(lanes)), 5)
+        floor = floor_parallel(paths)
+        rows.append((f"status refresh, {args.lanes} lanes, cold", cold, floor, "status+rev-list/lane"))
+        rows.append((f"status refresh, {args.lanes} lanes, warm", warm, floor, ""))
+        wl_list = median_of(lambda: run([sys.executable, "-m", "tui", "wt", "list", "--json"], root), 5)
+        rows.append((f"wt list --json, {args.lanes} lanes", wl_list, floor, "<= 1.5x"))
+
+        # 5. wt diff of a lane with 500 changed files
+        big = paths[1]
+        for rel in tracked_files(big)[:500]:
+            with open(big / rel, "a") as fh:
+                fh.write("# bench edit\n")
+        diff = median_of(lambda: run([sys.executable, "-m", "tui", "wt", "diff", names[1]], root), 5)
+        needed = median_of(lambda: run(["git", "diff", "--merge-base", "main", "--stat", "--patch"], big)
+                           + run(["git", "ls-files", "--others", "--exclude-standard"], big), 5)
+        commits_only = median_of(lambda: run(["git", "diff", "main..."], big), 5)
+        rows.append(("wt diff, 500 changed files", diff, needed, "diff+ls-files raw"))
+        rows.append(("  against git diff main... (commits only)", diff, commits_only, ""))
+
+        # 6. task list on an empty board
+        empty = make_big_repo(base / "empty", files=1)
+        tl = median_of(lambda: run([sys.executable, "-m", "tui", "task", "list"], empty), 9)
+        click_floor = median_of(lambda: run([sys.executable, "-c", "import click"], empty), 9)
+        rows.append(("task list, empty board", tl, click_floor, "<= 1.5x python -c 'import click'"))
+
+        # 1-3. in the app
+        live = asyncio.run(bench_app(root, names, args.idle))
+        bare = asyncio.run(bare_idle(args.idle))
+        st_floor = floor_status(paths)
+        lat = live["latencies"]
+        rows.insert(0, ("lane edit -> on screen, median", statistics.median(lat), st_floor,
+                        "one lane's git status; target ~300 ms"))
+        rows.insert(1, ("lane edit -> on screen, max", max(lat), st_floor, ""))
+        print(table(rows))
+        print(f"\nidle CPU with {args.lanes} lanes watched: {live['idle_cpu'] * 100:.2f}% of a core "
+              f"(bare Textual app: {bare * 100:.2f}%; target <= 1%)")
+        print(f"500-file burst in one lane: on screen in {live['burst_ms']:.0f} ms, "
+              f"{live['burst_reads']} status read(s)")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def timed(fn) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def table(rows) -> str:
+    head = f"{'what':<44} {'worklanes':>10} {'floor':>10} {'ratio':>7}  floor is"
+    lines = [head, "-" * len(head)]
+    for what, ours, floor, note in rows:
+        lines.append(f"{what:<44} {ours * 1000:8.1f}ms {floor * 1000:8.1f}ms "
+                     f"{ours / floor:6.2f}x  {note}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
