@@ -160,3 +160,38 @@ async def test_an_interrupted_merge_is_recovered_after_start_up(repo):
         assert "lane feat: a merge into main was interrupted before main moved, rolled back" \
             in notes(app)
     assert "op" not in ws.lanes.get("feat") and head(repo) == before
+
+
+async def test_esc_cancels_a_running_check_and_the_merge_is_refused(repo):
+    (repo / ".worklanes.toml").write_text('[lanes]\ncheck = "echo started; sleep 60"\n')
+    ws = Workspace.open(repo)
+    lane_with_work(ws, "feat", {"feature.txt": "new\n"})
+    before = head(repo)
+    async with running(repo) as (pilot, app):
+        await open_merge(pilot, app, "feat")
+        await pilot.press("r")   # rebase: the strategy does not matter to a cancelled check
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, OutputScreen)
+                       and "started" in screen_text(app), what="the check's first output")
+        await pilot.press("escape")
+        assert not isinstance(app.screen, OutputScreen)
+        await wait_for(pilot, lambda: events_of(ws, "worktree.merge.failed"), what="refusal")
+    assert head(repo) == before and ws.lanes.get("feat")["status"] == "active"
+    assert events_of(ws, "worktree.merge.before")[-1]["strategy"] == "rebase"
+
+
+async def test_m_rebases_the_lane_onto_a_moved_base(repo):
+    ws = Workspace.open(repo)
+    path = lane_with_work(ws, "feat", {"feature.txt": "new\n"})
+    commit(repo, {"other.txt": "main moved\n"}, "main moves on")
+    before = head(repo)
+    async with running(repo) as (pilot, app):
+        await open_merge(pilot, app, "feat")
+        await pilot.press("r")
+        app.screen.query_one("#ok").focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.lane_table.cells_of("feat")[3] == "merged")
+        assert "rebased, now at" in notes(app)
+    assert git(repo, "rev-parse", "main~1").strip() == before      # replayed on top, no merge
+    assert head(repo) == head(repo, "wt/feat") == head(path, "HEAD")
+    assert (repo / "feature.txt").exists()
