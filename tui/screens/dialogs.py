@@ -215,11 +215,18 @@ class MergeLaneScreen(Dialog[tuple]):
                 Binding("r", "strategy('rebase')", "Rebase"),
                 Binding("k", "toggle('check')", "Check"),
                 Binding("x", "toggle('remove')", "Remove after")]
+    # Compact (no borders round the options): with the forecast and the refusals it must
+    # still fit an 80x24 terminal.
     DEFAULT_CSS = """
-    MergeLaneScreen RadioSet { width: 100%; margin: 1 0 0 0; }
+    MergeLaneScreen .dialog { padding: 0 2; }
+    MergeLaneScreen RadioSet, MergeLaneScreen Checkbox {
+        width: 100%; border: none; padding: 0; margin: 1 0 0 0; background: $surface;
+    }
+    MergeLaneScreen RadioSet:focus-within, MergeLaneScreen Checkbox:focus { background: $boost; }
     MergeLaneScreen .problems { margin: 1 0 0 0; }
+    MergeLaneScreen .buttons { margin: 1 0 0 0; }
     """
-    MAX_LISTED = 12
+    MAX_LISTED = 6
 
     def __init__(self, plan: Any) -> None:
         super().__init__()
@@ -253,6 +260,7 @@ class MergeLaneScreen(Dialog[tuple]):
             text = Text("Cannot merge:\n", style="bold red")
             for problem in plan.problems:
                 text.append(f"- {problem}\n", style="red")
+            text.rstrip()
             parts.append(Static(text, id="problems", classes="problems"))
         ok = Button("Merge", id="ok", variant="success", disabled=bool(plan.problems))
         if plan.problems:
@@ -277,6 +285,7 @@ class MergeLaneScreen(Dialog[tuple]):
             text.append(f"  {path}\n", style="red")
         if len(fc.conflicts) > self.MAX_LISTED:
             text.append(f"  and {len(fc.conflicts) - self.MAX_LISTED} more\n", style="red")
+        text.rstrip()
         return text
 
     def on_mount(self) -> None:
