@@ -53,6 +53,7 @@ class MergePlan:
     base_checkout: str = ""          # worktree that has the base checked out, if any
     check: str = ""                  # the check command that will run ("" = none)
     problems: list[WorklanesError] = field(default_factory=list)
+    base_dirty: WorklanesError | None = None   # the one of ``problems`` about the base's checkout
 
     @property
     def already(self) -> bool:
@@ -167,9 +168,10 @@ def plan_merge(ws, name: str, strategy: str = "merge") -> MergePlan:
         stopped = in_progress(where)
         if dirty or stopped:
             what = f"a stopped {stopped}" if stopped else f"{len(dirty)} uncommitted change(s)"
-            plan.problems.append(DirtyLaneError(
+            plan.base_dirty = DirtyLaneError(
                 f"{base} is checked out at {where} with {what}; commit or stash them there, "
-                "then merge"))
+                "then merge")
+            plan.problems.append(plan.base_dirty)
     return plan
 
 
@@ -213,6 +215,11 @@ def merge_lane(ws, name: str, strategy: str = "merge", check: bool = True, remov
 
 def _merge(ws, name: str, strategy: str, check: bool, on_output, cancel) -> MergeResult:
     plan = plan_merge(ws, name, strategy)
+    if plan.base_dirty is not None:
+        # A merge of another lane into this base may be moving the checkout's files right
+        # now (under the base lock), and it looks dirty for that moment: ask again after.
+        with base_lock(ws, plan.base_ref):
+            plan = plan_merge(ws, name, strategy)
     if plan.problems:
         raise plan.problems[0]
     ran = None

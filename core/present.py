@@ -157,3 +157,16 @@ def removal_note(outcome: Removal, restore: str = RESTORE_CLI) -> str:
         note += (f"; uncommitted work saved under {outcome.archive_ref} "
                  f"({restore.format(name=outcome.name)} brings it back)")
     return note
+
+
+_MERGED_HOW = {"merge": "merge commit", "squash": "squashed into", "rebase": "rebased, now at"}
+
+
+def merge_note(result: Any) -> str:
+    """What a merge (a core MergeResult) did, in one line: ``merged lane x into main
+    (2 commit(s)): merge commit 1a2b3c4d5e``."""
+    name = result.lane.get("name", "")
+    if result.already:
+        return f"lane {name} was already integrated into {result.base}; marked merged"
+    return (f"merged lane {name} into {result.base} ({result.commits} commit(s)): "
+            f"{_MERGED_HOW[result.strategy]} {result.new[:10]}")

@@ -64,6 +64,15 @@ async def diff_view(pilot, app) -> None:
     await pilot.pause()
 
 
+async def merge_confirm(pilot, app) -> None:
+    from tui.screens.dialogs import MergeLaneScreen
+
+    await _select_lane(pilot, "ui-login")
+    await pilot.press("m")
+    await wait_for(pilot, lambda: isinstance(app.screen, MergeLaneScreen), what="merge dialog")
+    await pilot.pause()
+
+
 async def chat_with_tool_call(pilot, app) -> None:
     await pilot.press("slash")
     app.chat.input.value = "What is left to do in the auth lane?"
@@ -75,7 +84,7 @@ async def chat_with_tool_call(pilot, app) -> None:
 
 
 SHOTS = (("main", main_screen), ("remove-confirm", remove_confirm), ("diff", diff_view),
-         ("chat-tool-call", chat_with_tool_call))
+         ("merge-confirm", merge_confirm), ("chat-tool-call", chat_with_tool_call))
 
 
 def script_agent(api) -> None:

@@ -325,7 +325,8 @@ POLICY = {
              "worktree_diff", "worktree_events", "worktree_reconcile", "lane_agent_status"],
     "board": ["task_create", "task_update", "task_bind_worktree", "task_block", "task_unblock",
               "worktree_keep"],
-    "lane": ["worktree_create", "worktree_restore", "worktree_remove"],
+    "lane": ["worktree_create", "worktree_restore", "worktree_remove", "worktree_merge",
+             "worktree_sync"],
     "file_write": ["write_file", "edit_file"],
     "command": ["bash", "worktree_run", "lane_agent_start", "lane_agent_send"],
 }

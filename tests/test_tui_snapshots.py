@@ -71,6 +71,17 @@ def test_diff_view(snap_compare, demo_app):
     assert snap_compare(demo_app, terminal_size=WIDE, run_before=run)
 
 
+def test_merge_modal(snap_compare, demo_app):
+    async def run(pilot) -> None:
+        from tui.screens.dialogs import MergeLaneScreen
+
+        await _select_lane("ui-login")(pilot)
+        await pilot.press("m")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, MergeLaneScreen), what="dialog")
+        await pilot.pause()
+    assert snap_compare(demo_app, terminal_size=WIDE, run_before=run)
+
+
 def test_help_screen(snap_compare, demo_app):
     async def run(pilot) -> None:
         await _ready(pilot)

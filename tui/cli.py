@@ -461,12 +461,8 @@ def wt_merge(ctx, name, squash, rebase, no_check, remove, as_json):
         raise
     if as_json:
         _dump(res.to_dict())
-    elif res.already:
-        click.echo(f"lane {name} was already integrated into {res.base}; marked merged")
     else:
-        how = {"merge": "merge commit", "squash": "squashed into", "rebase": "rebased, now at"}
-        click.echo(f"merged lane {name} into {res.base} ({res.commits} commit(s)): "
-                   f"{how[res.strategy]} {res.new[:10]}")
+        click.echo(present.merge_note(res))
     if res.removed and not as_json:
         click.echo(f"removed lane {name} and deleted {res.lane.get('branch')}")
     if res.remove_error:

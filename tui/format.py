@@ -104,23 +104,39 @@ def render_corrupt(cells: tuple) -> list[Cell]:
 
 # -- lanes ------------------------------------------------------------------------------
 
-def lane_cells(lane: dict[str, Any], status: Any, now: float) -> tuple:
+def merge_mark(state: str, forecast: Any) -> str:
+    """What the merge forecast adds to a lane's status: ``✗N`` when merging now would
+    conflict in N files, ``✓merged`` when its base already holds its work."""
+    if forecast is None or forecast.error or state in ("merged", "missing"):
+        return ""
+    if forecast.integrated:
+        return "✓merged"
+    return f"✗{len(forecast.conflicts)}" if forecast.conflicts else ""
+
+
+def lane_cells(lane: dict[str, Any], status: Any, now: float, forecast: Any = None) -> tuple:
     task = lane.get("task_id")
     state = lane.get("status", "active")
     if status is not None and status.missing:
         state = "missing"
+    mark = merge_mark(state, forecast)
     if status is None:
         return (lane["name"], "" if task is None else f"#{task}", lane.get("branch", ""), state,
-                None, None, None, "", "")
+                None, None, None, "", "", mark)
     return (lane["name"], "" if task is None else f"#{task}", lane.get("branch", ""), state,
             status.dirty, status.ahead, status.behind, status.last_commit,
-            ago(status.last_commit_ts, now) if status.last_commit else "",
+            ago(status.last_commit_ts, now) if status.last_commit else "", mark,
             ) + ((status.error,) if status.error else ())
 
 
+_STATE_STYLE = {"active": "green", "kept": "cyan", "merged": "bold blue", "missing": "bold red"}
+
+
 def render_lane(cells: tuple) -> list[Cell]:
-    name, task, branch, state, dirty, ahead, behind, last, age, *error = cells
-    state_c = cell(state, {"active": "green", "kept": "cyan", "missing": "bold red"}.get(state, ""))
+    name, task, branch, state, dirty, ahead, behind, last, age, mark, *error = cells
+    state_c = cell(state, _STATE_STYLE.get(state, ""))
+    if mark:
+        state_c += ((" ", ""), (mark, "bold red" if mark.startswith("✗") else "green"))
     if dirty is None:
         dirty_c, ab_c = cell("…", "dim"), cell("…", "dim")
     else:

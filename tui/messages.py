@@ -10,6 +10,7 @@ Replies meant for one pane (a diff, the agent's events) do not bubble past it.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,10 +52,12 @@ class LanesLoaded(AppMessage):
 @message
 class LaneStatusesLoaded(AppMessage):
     """Live git status of lanes (computed in a worker): of every lane, or with
-    ``partial`` only of the lanes whose files changed."""
+    ``partial`` only of the lanes whose files changed; with each one's merge forecast
+    (core.forecast.Forecast) by name."""
     statuses: list[Any]
     branch: str = ""
     partial: bool = False
+    forecasts: dict[str, Any] = field(default_factory=dict)
 
     def can_replace(self, message: Message) -> bool:
         # A full read supersedes any read still queued; a partial one supersedes nothing.
@@ -132,6 +135,54 @@ class CommandFinished(AppMessage, bubble=False):
 class ReconcileDone(AppMessage, bubble=False):
     """What ``r`` found (nothing fixed yet: the fixes ask first)."""
     findings: list[Any]
+
+
+@message
+class MergePlanned(AppMessage, bubble=False):
+    """What ``m`` found before asking: a core MergePlan (forecast, check, problems)."""
+    plan: Any
+
+
+class OutputStream:
+    """Output a thread produces faster than the screen needs it. ``write`` (any thread)
+    collects it and posts only when the last post was taken: a chatty command costs one
+    message a frame, not one a line, and nothing is lost."""
+
+    def __init__(self, post: Any) -> None:
+        self._post = post
+        self._lock = threading.Lock()
+        self._parts: list[str] = []
+        self._waiting = False
+
+    def write(self, text: str) -> None:
+        with self._lock:
+            self._parts.append(text)
+            if self._waiting:
+                return
+            self._waiting = True
+        self._post()
+
+    def take(self) -> str:
+        """Everything written since the last take (UI thread)."""
+        with self._lock:
+            self._waiting = False
+            text, self._parts = "".join(self._parts), []
+        return text
+
+
+@message
+class OutputArrived(AppMessage, bubble=False):
+    """A running check wrote something: take it from ``stream``."""
+    lane: str
+    stream: OutputStream
+
+
+@message
+class MergeFinished(AppMessage, bubble=False):
+    """``result`` is a core MergeResult, or None when the merge was refused (``error``)."""
+    lane: str
+    result: Any
+    error: str = ""
 
 
 # -- agent ------------------------------------------------------------------------------

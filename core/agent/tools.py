@@ -363,8 +363,13 @@ def _lane_list(tb: Toolbox, a: dict[str, Any], cancel) -> str:
 
 
 def _lane_status(tb: Toolbox, a: dict[str, Any], cancel) -> str:
+    from core.forecast import forecast_lane
+
     st = tb.ws.lanes.status(str(a["name"]))
-    out = _dump(st.to_dict())
+    info = st.to_dict()
+    if st.status != "removed":
+        info.update(forecast_lane(tb.ws.root, tb.ws.lanes.get(st.name)).to_dict())
+    out = _dump(info)
     if st.status != "removed" and not st.missing:
         res = git.run(["status", "--short", "--branch"], tb.lane_path(st.name))
         out += "\n" + ((res.out or res.err).strip() or "Clean worktree")
@@ -386,6 +391,32 @@ def _lane_remove(tb: Toolbox, a: dict[str, Any], cancel) -> str:
                                delete_branch=bool(a.get("delete_branch")))
     return present.removal_note(present.Removal.of(entry, bool(a.get("complete_task"))),
                                 present.RESTORE_TOOL)
+
+
+def _lane_merge(tb: Toolbox, a: dict[str, Any], cancel) -> ToolResult | str:
+    from core.merge import CheckFailedError, merge_lane
+
+    try:
+        res = merge_lane(tb.ws, str(a["name"]), strategy=str(a.get("strategy") or "merge"),
+                         check=a.get("check") is not False, remove=bool(a.get("remove")),
+                         cancel=cancel)
+    except CheckFailedError as exc:  # the model needs the output to fix what failed
+        return ToolResult(f"Error: {exc}\n{exc.result.text()}", True)
+    return _dump(res.to_dict())
+
+
+def _merge_effect(tb: Toolbox, a: dict[str, Any]) -> str:
+    # A git write; with the check enabled it also runs the project's check command.
+    return "command" if tb.ws.config.check and a.get("check") is not False else "lane"
+
+
+def _lane_sync(tb: Toolbox, a: dict[str, Any], cancel) -> str:
+    from core.sync import abort_sync, sync_lane
+
+    name = str(a["name"])
+    res = abort_sync(tb.ws, name) if a.get("abort") else sync_lane(tb.ws, name,
+                                                                   rebase=bool(a.get("rebase")))
+    return f"{res.message}\n{_dump(res.to_dict())}"
 
 
 def _events(tb: Toolbox, a: dict[str, Any], cancel) -> str:
@@ -485,7 +516,8 @@ _TOOLS: list[Tool] = [
          bound="none"),
     Tool("worktree_list", "List worktrees tracked in .worktrees/index.json.", {}, (), _lane_list),
     Tool("worktree_status", "Show the live status of one worktree: dirty files, ahead/behind "
-         "its base, last commit, and git status.", {"name": _s()}, ("name",), _lane_status),
+         "its base, last commit, its merge forecast (conflicts, integrated) and git status.",
+         {"name": _s()}, ("name",), _lane_status),
     Tool("worktree_diff", "Show everything a lane changed since it left its base: commits, "
          "uncommitted edits and untracked files.", {"name": _s()}, ("name",), _diff),
     Tool("worktree_run", "Run a shell command in a named worktree directory. Output is capped; "
@@ -514,6 +546,26 @@ _TOOLS: list[Tool] = [
          "by hand, unregistered or prunable worktrees). fix=true applies the fixes.",
          {"fix": _b()}, (), _reconcile, lambda tb, a: "lane" if a.get("fix") else "read",
          bound="fix"),
+    Tool("worktree_merge", "Integrate a lane into the branch it was based on: a merge commit "
+         "(strategy merge), one squashed commit (squash) or its commits replayed then "
+         "fast-forwarded (rebase). Refused, changing nothing, when the lane or the base's "
+         "checkout has uncommitted work, the conflict forecast is not empty (worktree_sync "
+         "first) or the check command fails (its output is returned). Completes the lane's "
+         "task; remove=true then removes the lane and deletes its branch.",
+         {"name": _s(), "strategy": {"type": "string", "enum": ["merge", "squash", "rebase"]},
+          "check": _b("Run the [lanes] check command first (default true)."), "remove": _b()},
+         ("name",), _lane_merge, _merge_effect,
+         lambda a: f"{a.get('name')} ({a.get('strategy') or 'merge'})"
+         + (" without check" if a.get("check") is False else "")
+         + (" then remove" if a.get("remove") else ""),
+         bound="none"),
+    Tool("worktree_sync", "Bring the base branch's new commits into a lane, inside the lane "
+         "(merge, or rebase=true). A conflict stops there, in the lane, to resolve and commit "
+         "(or `git rebase --continue`); abort=true undoes a sync that stopped.",
+         {"name": _s(), "rebase": _b(), "abort": _b()}, ("name",), _lane_sync, "lane",
+         lambda a: str(a.get("name")) + (" abort" if a.get("abort") else
+                                         " (rebase)" if a.get("rebase") else ""),
+         bound="lane"),
     Tool("worktree_events", "List recent worktree/task lifecycle events from "
          ".worktrees/events.jsonl.", {"limit": _i()}, (), _events),
 ]

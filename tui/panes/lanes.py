@@ -1,4 +1,5 @@
-"""The lanes pane: the lane table with live status, and the lane keys (k x d ! o r).
+"""The lanes pane: the lane table with live status and merge forecast, and the lane keys
+(k x d m ! o r).
 
 From the board the lane keys act on the selected task's lane (keys.LANE_KEYS_ON_BOARD)."""
 
@@ -15,10 +16,13 @@ from textual import work
 from textual.worker import Worker, WorkerState
 
 from core import present
-from core.errors import NotFoundError, WorklanesError
+from core.errors import CorruptFileError, NotFoundError, WorklanesError
+from core.forecast import forecast_lanes
+from tui import format as fmt
 from tui.panes import Quiet
 from tui.messages import (ActionDone, CommandFinished, DiffLoaded, LanesChanged, LanesLoaded,
-                          LaneStatusesLoaded, ReconcileDone)
+                          LaneStatusesLoaded, MergeFinished, MergePlanned, OutputArrived,
+                          OutputStream, ReconcileDone)
 from tui.state import current_branch
 from tui.widgets.tables import LaneTable
 
@@ -29,6 +33,7 @@ class LanesPane(Quiet, LaneTable):
         self.clock = clock
         self.lanes: list[dict[str, Any]] = []     # the index, without removed lanes
         self.statuses: dict[str, Any] = {}        # live git status by lane name
+        self.forecasts: dict[str, Any] = {}       # merge forecast by lane name
         self.loaded = False
         self._gen = 0
         self._error = ""
@@ -67,6 +72,7 @@ class LanesPane(Quiet, LaneTable):
         self._status_running = False
         fresh = {st.name: st for st in msg.statuses}
         self.statuses = {**self.statuses, **fresh} if msg.partial else fresh
+        self.forecasts = {**self.forecasts, **msg.forecasts} if msg.partial else msg.forecasts
         self._draw()
         if self._again_all or self._again:
             names = None if self._again_all else self._again
@@ -74,10 +80,14 @@ class LanesPane(Quiet, LaneTable):
             self.request_status_refresh(names)
 
     def _draw(self) -> None:
-        self.show(self.lanes, self.statuses, self.clock())
+        self.show(self.lanes, self.statuses, self.clock(), self.forecasts)
         kept = sum(1 for lane in self.lanes if lane.get("status") == "kept")
         dirty = sum(1 for st in self.statuses.values() if st.dirty)
-        self.border_title = f"Lanes {len(self.lanes)} · {kept} kept · {dirty} dirty"
+        clash = sum(1 for lane in self.lanes
+                    if fmt.merge_mark(lane.get("status", ""), self.forecasts.get(lane["name"]))
+                    .startswith("✗"))
+        self.border_title = (f"Lanes {len(self.lanes)} · {kept} kept · {dirty} dirty"
+                             + (f" · {clash} conflicting" if clash else ""))
         if self._pending is not None and self.select_key(self._pending):
             self._pending = None
 
@@ -110,7 +120,9 @@ class LanesPane(Quiet, LaneTable):
     @work(thread=True, exit_on_error=False, group="status", description="reading lane status")
     def _load_statuses(self, lanes: list[dict[str, Any]], partial: bool) -> None:
         statuses = self.ws.lanes.statuses(lanes) if lanes else []
-        self.post_message(LaneStatusesLoaded(statuses, current_branch(self.ws), partial))
+        # Cached by (base, lane) commits: a refresh where nothing moved is one git process.
+        forecasts = forecast_lanes(self.ws.root, lanes) if lanes else {}
+        self.post_message(LaneStatusesLoaded(statuses, current_branch(self.ws), partial, forecasts))
 
     def on_lanes_changed(self, msg: LanesChanged) -> None:
         self.request_status_refresh(None if msg.base else msg.names)
@@ -188,6 +200,100 @@ class LanesPane(Quiet, LaneTable):
         from tui.screens.views import DiffScreen
 
         self.app.push_screen(DiffScreen(msg.lane, msg.text))
+
+    # -- m: merge into the base ------------------------------------------------------------
+    def action_lane_merge(self) -> None:
+        lane = self.selected_lane()
+        if lane is None:
+            return
+        from core.merge import plan_merge
+
+        name = lane["name"]
+        self.app.run_core(f"planning the merge of lane {name}",
+                          lambda: MergePlanned(plan_merge(self.ws, name)), reply_to=self)
+
+    def on_merge_planned(self, msg: MergePlanned) -> None:
+        self._merge(msg.plan)
+
+    @work(group="dialog", exit_on_error=False, description="merging a lane")
+    async def _merge(self, plan: Any) -> None:
+        from core.merge import merge_lane
+        from tui.screens.dialogs import MergeLaneScreen
+        from tui.screens.views import OutputScreen
+
+        answer = await self.app.push_screen_wait(MergeLaneScreen(plan))
+        if answer is None:
+            return
+        strategy, check, remove = answer
+        name = plan.lane["name"]
+        cancel = threading.Event()
+        on_output = None
+        if check and plan.check:
+            # The check can take minutes: its output streams into a view where Esc
+            # cancels it (the merge is then refused, nothing changed).
+            self.app.command_cancel = cancel
+            self.app.push_screen(OutputScreen(name, plan.check, cancel,
+                                              f"{name}: check before merging into {plan.base}"))
+            stream = OutputStream(lambda: self.post_message(OutputArrived(name, stream)))
+            on_output = stream.write
+
+        def go() -> ActionDone:
+            try:
+                res = merge_lane(self.ws, name, strategy, check=check, remove=remove,
+                                 on_output=on_output, cancel=cancel)
+            except WorklanesError as exc:
+                self.post_message(MergeFinished(name, None, str(exc)))
+                raise
+            self.post_message(MergeFinished(name, res))
+            note = present.merge_note(res)
+            if res.removed:
+                note += f"; removed the lane and deleted {res.lane.get('branch')}"
+            elif res.remove_error:
+                note += f"; removing the lane failed: {res.remove_error}"
+            return ActionDone(note, lanes=True, tasks=True)
+        self.app.run_core(f"merging lane {name}", go, reply_to=self,
+                          logged=lambda exc: not isinstance(exc, NotFoundError))
+
+    def _merge_view(self, name: str) -> Any:
+        from tui.screens.views import OutputScreen
+
+        screen = self.app.screen
+        return screen if isinstance(screen, OutputScreen) and screen.lane == name \
+            and not screen.done else None
+
+    def on_output_arrived(self, msg: OutputArrived) -> None:
+        text = msg.stream.take()
+        view = self._merge_view(msg.lane)
+        if view is not None and text:
+            view.append(text)
+
+    def on_merge_finished(self, msg: MergeFinished) -> None:
+        view = self._merge_view(msg.lane)
+        if view is not None:
+            if msg.result is None:
+                view.finish("merge refused", True, msg.error)
+            else:
+                view.finish("check passed, merged", False, present.merge_note(msg.result))
+        self.request_status_refresh()
+
+    def recover_merges(self) -> None:
+        """Finish or roll back merges a crash interrupted (at start-up, after the first
+        paint); a note says what was repaired."""
+        from core.merge import merge_findings
+
+        def recover() -> ActionDone | None:
+            try:
+                fixed = [f for f in merge_findings(self.ws, fix=True) if f.fixed]
+            except CorruptFileError:
+                return None   # the pane already says the index cannot be read
+            if not fixed:
+                return None
+            done = "; ".join(f"lane {f.name}: {f.detail}, "
+                             + ("finished" if f.fix.startswith("finish") else "rolled back")
+                             for f in fixed)
+            return ActionDone(f"Recovered {len(fixed)} interrupted merge(s): {done}",
+                              lanes=True, tasks=True)
+        self.app.run_core("recovering interrupted merges", recover)
 
     # -- ! o: commands and a shell ---------------------------------------------------------
     def action_lane_run(self) -> None:

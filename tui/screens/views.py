@@ -64,16 +64,17 @@ class OutputScreen(Screen[None]):
 
     BINDINGS = [Binding("escape", "close", "Cancel / close"), Binding("q", "close", "Close", show=False)]
 
-    def __init__(self, lane: str, command: str, cancel: Any) -> None:
+    def __init__(self, lane: str, command: str, cancel: Any, title: str = "") -> None:
         super().__init__()
         self.lane = lane
         self.command = command
         self.cancel = cancel
         self.done = False
+        self.title_text = title or f"{lane} $ {command}"
 
     def compose(self):
         log = TextLog(id="output")
-        log.border_title = f"{self.lane} $ {self.command}"
+        log.border_title = self.title_text
         log.border_subtitle = "running… (esc cancels)"
         yield log
         yield KeyBar()
@@ -82,16 +83,23 @@ class OutputScreen(Screen[None]):
         self.query_one(TextLog).focus()
 
     def show_result(self, result: Any, error: str = "") -> None:
+        if result is None:
+            self.finish("not run", True, f"The command did not start: {error}")
+            return
+        self.query_one(TextLog).write_lines(result.output.splitlines() or ["(no output)"])
+        self.finish(f"{result.summary()} in {result.duration:.1f}s", result.exit_code != 0)
+
+    def append(self, text: str) -> None:
+        """Output as it arrives (a streamed command)."""
+        self.query_one(TextLog).write(text)
+
+    def finish(self, summary: str, failed: bool, note: str = "") -> None:
         self.done = True
         log = self.query_one(TextLog)
-        if result is None:
-            log.write_lines([f"The command did not start: {error}"])
-            log.border_subtitle = "not run - esc closes"
-            log.set_class(True, "-failed")
-            return
-        log.write_lines(result.output.splitlines() or ["(no output)"])
-        log.border_subtitle = f"{result.summary()} in {result.duration:.1f}s - esc closes"
-        log.set_class(result.exit_code != 0, "-failed")
+        if note:
+            log.write_lines(([""] if log.line_count and log.lines[-1] else []) + note.splitlines())
+        log.border_subtitle = f"{summary} - esc closes"
+        log.set_class(failed, "-failed")
 
     def action_close(self) -> None:
         if not self.done:

@@ -327,7 +327,10 @@ class LaneTable(KeyedTable):
                Column("Dirty", "dirty"), Column("↑↓", "ab"),
                Column("Last commit", "last", flex_min=12), Column("Branch", "branch"))
 
-    def show(self, lanes: list[dict[str, Any]], statuses: dict[str, Any], now: float) -> None:
+    def show(self, lanes: list[dict[str, Any]], statuses: dict[str, Any], now: float,
+             forecasts: dict[str, Any] | None = None) -> None:
         # A few dozen rows at most: made here, on the UI thread, with the latest status.
-        self.sync(fmt.row(lane["name"], fmt.lane_cells(lane, statuses.get(lane["name"]), now),
+        forecasts = forecasts or {}
+        self.sync(fmt.row(lane["name"], fmt.lane_cells(lane, statuses.get(lane["name"]), now,
+                                                       forecasts.get(lane["name"])),
                           fmt.render_lane) for lane in lanes)
