@@ -27,6 +27,9 @@ class Workspace:
     events: EventLog
     config: LaneConfig
     _lanes: "Lanes | None" = field(default=None, repr=False)
+    # What opening it finished or rolled back of operations a killed process left
+    # ("lane x: ..."), for a front end to tell the user.
+    recovered: list[str] = field(default_factory=list)
 
     @property
     def lanes(self) -> "Lanes":
@@ -66,7 +69,9 @@ class Workspace:
             (root / config.dir).mkdir(parents=True, exist_ok=True)
         if recover and _has_intent(paths.index):
             try:
-                ws.lanes.recover()  # what a killed command left: finish or roll it back
+                # What a killed command left: finish or roll it back, lane by lane.
+                for name in [e["name"] for e in ws.lanes.list() if isinstance(e.get("op"), dict)]:
+                    ws.recovered += [f"lane {name}: {a}" for a in ws.lanes.recover(name)]
             except WorklanesError:
                 pass  # a corrupt index: the lane commands report it
         return ws

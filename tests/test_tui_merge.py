@@ -155,10 +155,9 @@ async def test_an_interrupted_merge_is_recovered_after_start_up(repo):
                          "ref": "refs/heads/main", "old": before, "new": "0" * 40,
                          "checkout": str(repo), "ts": 0})
     async with running(repo) as (pilot, app):
-        await wait_for(pilot, lambda: "Recovered 1 interrupted merge(s)" in notes(app),
+        await wait_for(pilot, lambda: "Recovered 1 interrupted operation(s)" in notes(app),
                        what="recovery note")
-        assert "lane feat: a merge into main was interrupted before main moved, rolled back" \
-            in notes(app)
+        assert "lane feat: merge rolled back" in notes(app)
     assert "op" not in ws.lanes.get("feat") and head(repo) == before
 
 

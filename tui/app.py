@@ -274,7 +274,7 @@ class WorklanesApp(QuietAfterExit, ActionRunner, App):
         if self.options.watch:
             self._resync()
         self.lane_table.request_status_refresh()
-        self.lane_table.recover_merges()
+        self.lane_table.report_recovered()
         self.chat.start(self.options.agent)
 
     # -- live updates (watcher thread) ---------------------------------------------------

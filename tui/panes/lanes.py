@@ -276,24 +276,13 @@ class LanesPane(Quiet, LaneTable):
                 view.finish("check passed, merged", False, present.merge_note(msg.result))
         self.request_status_refresh()
 
-    def recover_merges(self) -> None:
-        """Finish or roll back merges a crash interrupted (at start-up, after the first
-        paint); a note says what was repaired."""
-        from core.merge import merge_findings
-
-        def recover() -> ActionDone | None:
-            try:
-                fixed = [f for f in merge_findings(self.ws, fix=True) if f.fixed]
-            except CorruptFileError:
-                return None   # the pane already says the index cannot be read
-            if not fixed:
-                return None
-            done = "; ".join(f"lane {f.name}: {f.detail}, "
-                             + ("finished" if f.fix.startswith("finish") else "rolled back")
-                             for f in fixed)
-            return ActionDone(f"Recovered {len(fixed)} interrupted merge(s): {done}",
-                              lanes=True, tasks=True)
-        self.app.run_core("recovering interrupted merges", recover)
+    def report_recovered(self) -> None:
+        """Say what opening the workspace finished or rolled back of operations (create,
+        remove, restore, merge) a killed process left behind."""
+        done = self.ws.recovered
+        if done:
+            self.notify(f"Recovered {len(done)} interrupted operation(s): " + "; ".join(done),
+                        timeout=10)
 
     # -- ! o: commands and a shell ---------------------------------------------------------
     def action_lane_run(self) -> None:
