@@ -306,3 +306,19 @@ def test_a_status_refresh_runs_the_fewest_git_processes(ws, tmp_path, monkeypatc
     warm = calls_of(lambda: ws.lanes.statuses(lanes))
     assert warm == sorted(["for-each-ref"] + ["status"] * 3)
     assert [st.dirty for st in ws.lanes.statuses(lanes)] == [1, 0, 0]
+
+
+def test_proposed_lane_names_are_readable_and_cut_at_a_word():
+    from core.lanes import slugify, validate_name
+
+    cases = {
+        "Ünïcødé 日本語": "unicode",
+        "Refactor the authentication middleware for sessions": "refactor-the-authentication",
+        "Fix: login page (v2)!": "fix-login-page-v2",
+        "Straße und Æbleskiver": "strasse-und-aebleskiver",
+    }
+    for subject, name in cases.items():
+        assert slugify(subject) == name
+        assert validate_name(name) == name
+    assert slugify("日本語のタスク", fallback="task-7") == "task-7"
+    assert len(slugify("x" * 80)) == 30

@@ -263,8 +263,10 @@ async def test_x_on_a_dirty_lane_refuses_then_forces_and_archives(demo):
         await pilot.press("x")
         screen = app.screen
         assert isinstance(screen, RemoveLaneScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, RemoveLaneScreen), what="dialog")
         text = screen_text(app)
-        assert "refs/worklanes/archive/auth-refactor" in text and "2 uncommitted" in text
+        assert "refs/worklanes/archive/auth-refactor/" in text
+        assert "saves: 1 changed tracked, 1 untracked file(s)" in text
         await pilot.press("enter")  # without force: refused by core
         await wait_for(pilot, lambda: events_of(app, "worktree.remove.failed"), what="refusal")
         assert "uncommitted" in notes(app)
@@ -275,6 +277,24 @@ async def test_x_on_a_dirty_lane_refuses_then_forces_and_archives(demo):
         await wait_for(pilot, lambda: "saved under refs/worklanes/archive/auth-refactor"
                        in notes(app), what="where the work went")
         assert app.tasks_pane.tasks_by_id[1]["status"] == "in_progress"  # not completed: not asked
+
+
+async def test_x_asks_core_for_the_lane_as_it_is_now(demo):
+    """A lane that became dirty after the last status read (no watcher, no timer here)
+    still gets Force and the list of what would be saved."""
+    async with running(demo, watch=False) as (pilot, app):
+        await select_lane(pilot, app, "ui-login")
+        await wait_for(pilot, lambda: "ui-login" in app.lane_table.statuses, what="status")
+        assert app.lane_table.statuses["ui-login"].dirty == 0
+        lane = Path(app.ws.lanes.get("ui-login")["path"])
+        (lane / "draft.txt").write_text("written just now\n")
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, RemoveLaneScreen), what="dialog")
+        assert app.screen.query("#force")
+        assert "saves: 1 untracked file(s): draft.txt" in screen_text(app)
+        await pilot.press("f", "enter")
+        await wait_for(pilot, lambda: app.lane_table.cells_of("ui-login") is None, what="removed")
+        assert git(demo, "show", "refs/worklanes/archive/ui-login/1:draft.txt") == "written just now\n"
 
 
 async def test_d_shows_the_diff_scrollable(demo):

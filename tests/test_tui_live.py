@@ -262,3 +262,7 @@ async def test_a_lanes_own_edits_and_commits_show_without_any_timer(repo):
         import shutil
         shutil.rmtree(lane)
         await wait_for(pilot, lambda: status().missing, what="missing after rm -rf")
+        await pilot.pause()
+        row = app.lane_table.cells_of("live")
+        assert row[3] == "missing" and row[4:7] == ("-", "-", "-")
+        assert "directory gone" in screen_text(app) and "↑0" not in screen_text(app)

@@ -123,6 +123,10 @@ def lane_cells(lane: dict[str, Any], status: Any, now: float, forecast: Any = No
     if status is None:
         return (lane["name"], "" if task is None else f"#{task}", lane.get("branch", ""), state,
                 None, None, None, "", "", mark)
+    if status.missing:
+        # No directory, so no counts to show: a 0 would claim a clean lane.
+        return (lane["name"], "" if task is None else f"#{task}", lane.get("branch", ""), state,
+                "-", "-", "-", "directory gone; r (reconcile) offers the fix", "", "")
     return (lane["name"], "" if task is None else f"#{task}", lane.get("branch", ""), state,
             status.dirty, status.ahead, status.behind, status.last_commit,
             ago(status.last_commit_ts, now) if status.last_commit else "", mark,
@@ -139,6 +143,8 @@ def render_lane(cells: tuple) -> list[Cell]:
         state_c += ((" ", ""), (mark, "bold red" if mark.startswith("✗") else "green"))
     if dirty is None:
         dirty_c, ab_c = cell("…", "dim"), cell("…", "dim")
+    elif dirty == "-":
+        dirty_c, ab_c = cell("-", "dim"), cell("-", "dim")
     else:
         dirty_c = cell(str(dirty), "bold yellow") if dirty else cell("·", "dim")
         ab_c = cell(ahead_behind(ahead, behind), "" if (ahead or behind) else "dim")

@@ -32,7 +32,7 @@ from core.agent.loop import Agent, make_client
 from core.agent.transcript import chat_dir
 from core.config import LaneAgentConfig, load_lane_agent_config
 from core.errors import ConflictError, InvalidInputError, NotFoundError, WorklanesError
-from core.lanes import slugify
+from core.lanes import LIVE_STATUSES, slugify
 from core.tasks import open_blockers
 from core.workspace import Workspace
 
@@ -79,9 +79,9 @@ def lane_for_task(ws: Workspace, task: dict[str, Any]) -> tuple[str, bool]:
     (de-duplicated against every name the index or the lanes folder already holds)."""
     lanes = {ln["name"]: ln for ln in ws.lanes.list()}
     bound = lanes.get(task.get("worktree") or "")
-    if bound is not None and bound.get("status") in ("active", "kept"):
+    if bound is not None and bound.get("status") in LIVE_STATUSES:
         return bound["name"], False
-    base = slugify(task.get("subject", ""))
+    base = slugify(task.get("subject", ""), fallback=f"task-{task['id']}")
     name, n = base, 1
     while name in lanes or (ws.lanes.lanes_dir / name).exists():
         n += 1

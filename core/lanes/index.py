@@ -47,10 +47,30 @@ def validate_name(name: str) -> str:
     return name
 
 
-def slugify(text: str, limit: int = 30) -> str:
-    """A lane name proposed from a task subject."""
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", text.lower()).strip("-")[:limit].strip("-")
-    return slug or "lane"
+# Letters NFKD does not take apart into a base letter and accents.
+_LATIN = str.maketrans({"ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe",
+                        "ß": "ss", "đ": "d", "Đ": "d", "ł": "l", "Ł": "l", "þ": "th",
+                        "Þ": "th", "ð": "d", "ı": "i"})
+
+
+def slugify(text: str, limit: int = 30, fallback: str = "lane") -> str:
+    """A lane name proposed from a task subject: accents dropped (``Ünïcødé`` ->
+    ``unicode``), other characters as dashes, cut at a word boundary within ``limit``;
+    ``fallback`` when nothing readable is left (a subject in a non-Latin script)."""
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", text.translate(_LATIN))
+    ascii_text = ascii_text.encode("ascii", "ignore").decode("ascii")
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", ascii_text.lower()) if w]
+    slug = ""
+    for word in words:
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > limit:
+            break
+        slug = candidate
+    if not slug and words:
+        slug = words[0][:limit]  # one word longer than the limit: cut it
+    return slug or fallback
 
 
 def find_entry(data: dict[str, Any], name: str) -> dict[str, Any] | None:

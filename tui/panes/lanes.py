@@ -5,6 +5,7 @@ From the board the lane keys act on the selected task's lane (keys.LANE_KEYS_ON_
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -171,12 +172,17 @@ class LanesPane(Quiet, LaneTable):
         from tui.screens.dialogs import RemoveLaneScreen
 
         name = lane["name"]
-        status = self.statuses.get(name)
         tid = lane.get("task_id")
         task = self.app.tasks_pane.tasks_by_id.get(tid) if tid is not None else None
         where = os.path.relpath(lane.get("path", ""), self.ws.root)
-        answer = await self.app.push_screen_wait(
-            RemoveLaneScreen(lane, where, status.dirty if status else None, task))
+        # Asked now, not taken from the last refresh: what the dialog offers (Force, what
+        # is saved) must match the lane as it is when the user decides.
+        try:
+            plan = await asyncio.to_thread(self.ws.lanes.removal_plan, name)
+        except WorklanesError as exc:
+            self.app.report_error(f"removing lane {name}", str(exc))
+            return
+        answer = await self.app.push_screen_wait(RemoveLaneScreen(lane, where, plan, task))
         if answer is None:
             return
         complete, force = answer

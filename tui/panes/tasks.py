@@ -190,7 +190,7 @@ class TasksPane(Quiet, Pane):
         from tui.screens.dialogs import CreateLaneScreen
 
         answer = await self.app.push_screen_wait(
-            CreateLaneScreen(task, slugify(task.get("subject", ""))))
+            CreateLaneScreen(task, slugify(task.get("subject", ""), fallback=f"task-{task['id']}")))
         if answer is None:
             return
         name, base = answer

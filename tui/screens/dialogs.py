@@ -168,16 +168,17 @@ class RemoveLaneScreen(Dialog[tuple]):
                 Binding("c", "toggle('complete')", "Complete task"),
                 Binding("f", "toggle('force')", "Force")]
 
-    def __init__(self, lane: dict[str, Any], where: str, dirty: int | None,
+    def __init__(self, lane: dict[str, Any], where: str, plan: Any,
                  task: dict[str, Any] | None) -> None:
+        """``plan``: core's RemovalPlan, read when the dialog opens."""
         super().__init__()
         self.lane = lane
         self.where = where
-        self.dirty = dirty
+        self.plan = plan
         self.task_data = task
 
     def compose(self):
-        name = self.lane["name"]
+        name, plan = self.lane["name"], self.plan
         parts: list[Any] = [
             Static(Text.assemble("Remove lane ", (name, "bold"), f" ({self.where})?\n",
                                  ("The branch ", "dim"), (self.lane.get("branch", ""), "magenta"),
@@ -187,13 +188,21 @@ class RemoveLaneScreen(Dialog[tuple]):
             t = self.task_data
             parts.append(Checkbox(f"[u]C[/u]omplete task #{t['id']} {t.get('subject', '')}",
                                   value=False, id="complete"))
-        if self.dirty:
+        refusal = plan.refusal()
+        if refusal:
+            parts.append(Static(Text(refusal, style="red"), classes="warning"))
+        elif plan.dirty:
             parts.append(Static(Text(
-                f"The lane has {self.dirty} uncommitted change(s). Forcing saves them under "
-                f"refs/worklanes/archive/{name} first; `worklanes wt restore {name}` brings them back.",
-                style="yellow"), classes="warning"))
-            parts.append(Checkbox("[u]F[/u]orce (save the work under the archive ref, then remove)",
+                f"The lane has uncommitted work. Forcing saves it as a new snapshot under "
+                f"refs/worklanes/archive/{name}/ first; `worklanes wt restore {name}` brings "
+                "it back.", style="yellow"), classes="warning"))
+            parts.append(Checkbox("[u]F[/u]orce (save the work as a snapshot, then remove)",
                                   value=False, id="force"))
+        lines = plan.lines()
+        if lines:
+            from core.safe_text import visible  # file names come from the lane: no escapes
+            parts.append(Static(Text("\n".join(visible(ln) for ln in lines), style="dim"),
+                                id="plan"))
         parts.append(self.buttons("Remove", variant="error"))
         yield self.frame(*parts, title="Remove lane")
 
