@@ -375,12 +375,34 @@ async def test_tab_and_shift_tab_move_between_panes(demo):
 async def test_z_zooms_the_focused_pane_and_esc_restores(demo):
     async with running(demo, size=(80, 24)) as (pilot, app):
         await pilot.press("tab", "z")
-        assert app.screen.maximized is app.main.pane("lanes")
-        assert "Ahead" not in screen_text(app)  # the lanes pane fills the screen
+        assert app.main.zoomed == "lanes"
+        lines = screen_text(app).splitlines()
+        # What is drawn: the header on top, the key bar at the bottom, and between them
+        # the lanes pane's frame from the first column to the last, with no other pane.
+        assert "worklanes" in lines[0]
+        assert "? Help" in lines[-1] and "q Quit" in lines[-1]
+        assert lines[1].startswith("╭") and lines[1].rstrip().endswith("╮")
+        assert "Lanes 2" in lines[1] and len(lines[1].rstrip()) == 80
+        assert lines[-2].startswith("╰") and len(lines[-2].rstrip()) == 80
+        text = "\n".join(lines)
+        assert "Tasks" not in text and "Events" not in text and "╱" not in text
+        assert "auth-refactor" in text and "Ahead" in text
         await pilot.press("z")
-        assert app.screen.maximized is None
+        assert app.main.zoomed is None
+        assert "Tasks" in screen_text(app)
         await pilot.press("z", "escape")
-        assert app.screen.maximized is None
+        assert app.main.zoomed is None
+
+
+async def test_zoomed_events_show_long_lines_whole(repo):
+    ws = Workspace.open(repo)
+    ws.events.emit("ui.error", error="x" * 40 + " the end of a long line")
+    async with running(repo, size=(120, 24)) as (pilot, app):
+        await pilot.press("tab", "tab")
+        assert app.main.current_pane() == "events"
+        assert "the end of a long line" not in screen_text(app)
+        await pilot.press("z")
+        assert "the end of a long line" in screen_text(app)
 
 
 async def test_question_mark_shows_every_key(demo):

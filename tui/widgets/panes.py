@@ -33,7 +33,7 @@ class Pane(Vertical):
 
 def pane(widget: W, title: str) -> W:
     """Make ``widget`` a pane: the ``pane`` class draws its frame (app.tcss), the title
-    sits in the frame, and zoom (z) can maximize it."""
+    sits in the frame, and zoom (z) can give it the whole screen."""
     widget.add_class("pane")
     widget.border_title = title
     return widget
@@ -103,6 +103,10 @@ class QuickAdd(Input):
         self.post_message(self.Closed())
 
 
+# Always on the key bar, right-aligned: how to find every key, and how to leave.
+PINNED = frozenset({"app.help", "app.quit"})
+
+
 class KeyBar(Static):
     """The keys of the focused pane, on the bottom line; click one to press it.
 
@@ -144,7 +148,10 @@ class KeyBar(Static):
                     self.get_component_rich_style("key-bar--description") + dim + click)
 
     def render(self) -> Text:
+        """The focused pane's keys from the left; help, quit and the palette pinned on
+        the right, so a narrow terminal cuts a pane key, never the way to help or out."""
         text = Text(no_wrap=True, overflow="ellipsis", end="")
+        right = Text(end="")
         app = self.app
         shown: set[str] = set()
         active = self.screen.active_bindings
@@ -152,15 +159,16 @@ class KeyBar(Static):
             if not binding.show or binding.action in shown or key == app.COMMAND_PALETTE_BINDING:
                 continue
             shown.add(binding.action)
-            self._key(text, key, app.get_key_display(binding), binding.description, enabled)
+            self._key(right if binding.id in PINNED else text, key,
+                      app.get_key_display(binding), binding.description, enabled)
         palette = active.get(app.COMMAND_PALETTE_BINDING) if app.ENABLE_COMMAND_PALETTE else None
         if palette is not None:
-            right = Text(end="")
+            right.append("  ")
             self._key(right, palette.binding.key, app.get_key_display(palette.binding),
                       palette.binding.description, palette.enabled)
-            room = self.size.width - right.cell_len
-            if text.cell_len > room:
-                text.truncate(max(0, room - 1), overflow="ellipsis")
-            text.pad_right(max(0, room - text.cell_len))
-            text.append_text(right)
+        room = self.size.width - right.cell_len
+        if text.cell_len > room:
+            text.truncate(max(0, room - 1), overflow="ellipsis")
+        text.pad_right(max(0, room - text.cell_len))
+        text.append_text(right)
         return text
