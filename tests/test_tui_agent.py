@@ -194,7 +194,8 @@ async def test_quit_mid_turn_is_immediate(repo, keyed, fakeapi):
     async def run() -> None:
         async with app.run_test(size=SIZE) as pilot:
             await hang_a_turn(pilot, app, fakeapi)
-            await pilot.press("q")
+            # In the chat pane a q is text held for the input: quit from the board.
+            await pilot.press("tab", "q")
     # The reply never ends by itself: a quit that waited for the turn would never
     # return (the bound only turns that into a failure instead of a hung suite).
     await asyncio.wait_for(run(), 60)
@@ -222,6 +223,45 @@ async def test_conversation_comes_back_when_reopened(repo, keyed, fakeapi):
         assert "make a task" in text and "Created it." in text and "restored" in text
         assert "same actions as your keys" not in text
         assert [t.state for t in app.chat.log_view.query(ToolCall)] == ["ok"]
+
+
+async def test_typing_during_a_turn_is_kept_for_the_input_not_taken_as_keys(repo, keyed, fakeapi):
+    fakeapi.add(Reply([Text("Working on it, give me a moment.")], hold_after=1))
+    app = agent_app(repo, fakeapi)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        await say(pilot, app, "hi")
+        await wait_for(pilot, lambda: "Working" in chat_text(app), what="first words")
+        assert app.chat.input.disabled and app.main.current_pane() == "chat"
+        # q would quit, r reconcile, z zoom, ? help: typed here they are text.
+        await pilot.press(*"also quickly check x?")
+        assert app.return_code is None and app.screen is app.main
+        assert app.main.zoomed is None and app.agent_host.running
+        assert "kept for the input" in app.chat.border_subtitle
+        fakeapi.release()
+        await wait_for(pilot, lambda: not app.chat.input.disabled, what="turn end")
+        assert app.chat.input.value == "also quickly check x?"
+        assert "give me a moment." in chat_text(app)  # the turn was not cancelled
+        await wait_for(pilot, lambda: app.chat.input.has_focus, what="input focus")
+        # Esc leaves the input for the conversation; the pane keys work again there.
+        await pilot.press("escape")
+        assert app.focused is app.chat.log_view
+        await pilot.press("z")
+        assert app.main.zoomed == "chat"
+    assert fakeapi.errors == []
+
+
+async def test_without_a_key_typing_in_the_chat_never_quits(repo):
+    app = create_app(repo, **fixed_options(agent=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await wait_for(pilot, lambda: "ANTHROPIC_API_KEY" in chat_text(app), what="key message")
+        await pilot.press("slash", *"hello q r")
+        assert app.return_code is None and app.screen is app.main
+        assert notes(app).count("Chat is off: set ANTHROPIC_API_KEY") == 1
+        await pilot.press("tab", "q")
+        await pilot.pause()
+        assert app.return_code is not None
 
 
 async def test_without_a_key_the_chat_says_what_to_set(repo):

@@ -49,6 +49,7 @@ class ChatPane(Quiet, ChatView):
             self._load_agent()
         else:
             self.notice("The agent is off in this window.", "info")
+            self.off_reason = "the agent is off in this window"
             self.input.placeholder = "Agent off"
             self.app.post_message(TokensUsed("off"))
 
@@ -69,14 +70,15 @@ class ChatPane(Quiet, ChatView):
     async def on_agent_ready(self, msg: AgentReady) -> None:
         self.app.post_message(TokensUsed(msg.model, _tokens(msg.usage) if msg.usage else None))
         await self.show_history(msg.history)
-        self.input.disabled = False
-        self.input.placeholder = "Ask the agent… (Enter sends)"
+        self.input.placeholder = "Ask the agent… (Enter sends, esc leaves)"
+        self.enable_input()
 
     def on_agent_unavailable(self, msg: AgentUnavailable) -> None:
         self.app.post_message(TokensUsed(msg.model or "none"))
         self.notice(msg.message, "warn")
         self.notice("Everything else works without it.", "info")
-        self.input.placeholder = "Chat is off: set ANTHROPIC_API_KEY and restart"
+        self.off_reason = "set ANTHROPIC_API_KEY and restart"
+        self.input.placeholder = "Chat is off: set ANTHROPIC_API_KEY, restart"
 
     # -- a turn ----------------------------------------------------------------------------
     @on(ChatInput.Submitted, "#chat-input")
@@ -145,8 +147,8 @@ class ChatPane(Quiet, ChatView):
         self.host.running = False
         self.app.refresh_bindings()
         await self.end_text()
-        self.set_running(False)
         self.border_subtitle = ""
+        self.set_running(False)
         if msg.error:
             self.notice(msg.error, "error")
             self._agent_error(msg.error)

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Input, Static
 
@@ -71,11 +72,33 @@ WELCOME = ("The agent works on this board with the same actions as your keys: it
 
 
 class ChatLog(VerticalScroll):
-    """Focusable, so the pane keeps the focus (and its keys) while the input is off."""
+    """Focusable, so the pane keeps the focus (and its keys) while the input is off.
+
+    While the input cannot take text (a turn runs, the agent is loading or off), what
+    someone types here was meant for the input: printable keys are held for it, never
+    taken as app keys (the ``q`` of "quickly" must not quit, its ``r`` not reconcile)."""
+
+    def on_key(self, event: Any) -> None:
+        view = self.parent
+        if event.is_printable and isinstance(view, ChatView) and view.input.disabled:
+            event.stop()
+            event.prevent_default()
+            view.hold_typed(event.character or "")
+
+    def on_focus(self) -> None:
+        view = self.parent
+        if isinstance(view, ChatView):
+            view.forget_typed()
 
 
 class ChatInput(Input):
-    pass
+    BINDINGS = [Binding("escape", "leave", "Leave chat")]
+
+    def action_leave(self) -> None:
+        """Esc: back to the conversation, where the pane keys work again."""
+        view = self.parent
+        if isinstance(view, ChatView):
+            view.log_view.focus()
 
 
 class ChatView(Vertical):
@@ -89,6 +112,8 @@ class ChatView(Vertical):
         self._md: Any = None
         self._stream: Any = None
         self._tools: dict[str, ToolCall] = {}
+        self._held = ""           # typed while the input could not take it
+        self.off_reason = ""      # why the input is off for good (no agent), if it is
 
     def compose(self):
         yield ChatLog(id="chat-log")
@@ -170,8 +195,40 @@ class ChatView(Vertical):
     def set_running(self, running: bool) -> None:
         if running and self.input.has_focus:
             self.log_view.focus()
-        self.input.disabled = running
         self.set_class(running, "-running")
+        if running:
+            self.input.disabled = True
+        else:
+            self.enable_input()
+
+    def hold_typed(self, text: str) -> None:
+        """Text typed while the input is off: kept for it, or (the agent is off for
+        good) dropped with a hint instead of reaching an app key."""
+        if self.off_reason:
+            if not self._held:
+                self.notify(f"Chat is off: {self.off_reason}. Tab or esc leaves the chat.",
+                            severity="warning")
+            self._held = "x"   # one hint per visit, not one per key
+            return
+        self._held += text
+        running = "working… esc cancels · " if self.has_class("-running") else ""
+        self.border_subtitle = f"{running}kept for the input: {clip(self._held, 24)}"
+
+    def forget_typed(self) -> None:
+        """Focus left the pane: the next visit gets its hint again."""
+        if self.off_reason:
+            self._held = ""
+
+    def enable_input(self) -> None:
+        """The input takes text again, starting with what was typed while it could not."""
+        inp = self.input
+        inp.disabled = False
+        if self._held and not self.off_reason:
+            inp.value += self._held
+            inp.cursor_position = len(inp.value)
+            self._held = ""
+        if "kept for the input" in (self.border_subtitle or ""):
+            self.border_subtitle = ""
 
     async def show_history(self, history: list[dict[str, Any]]) -> None:
         """Draw a restored conversation (API message format) without streaming it."""
