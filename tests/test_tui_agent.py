@@ -135,6 +135,8 @@ async def test_a_cut_reply_is_taken_off_the_screen_before_the_retry(repo, keyed,
         await wait_for(pilot, lambda: not app.chat.input.disabled, what="turn end")
         text = chat_text(app)
         assert "Broken" not in text and "Retrying (2/3)" in text
+        # The notice tells what happened before the answer that came of it.
+        assert text.index("Retrying (2/3)") < text.index("The whole answer.")
     assert fakeapi.errors == []
 
 

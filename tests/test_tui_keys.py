@@ -144,6 +144,29 @@ async def test_e_edits_subject_owner_and_description(demo):
         assert "Configurable session timeout" in screen_text(app)
 
 
+async def test_e_appends_to_the_subject_typed_right_after_the_key(demo):
+    async with running(demo) as (pilot, app):
+        await select_task(pilot, app, 5)
+        subject = app.ws.tasks.get(5)["subject"]
+        # Typed at once: the keys wait for the dialog, and the cursor sits at the end of
+        # the subject with nothing selected, so they append instead of replacing it.
+        await pilot.press("e", *" now", "enter")
+        await wait_for(pilot, lambda: app.ws.tasks.get(5)["subject"] == subject + " now",
+                       what="the appended subject")
+
+
+def test_o_falls_back_to_sh_when_shell_cannot_start(tmp_path):
+    from tui.panes.lanes import FALLBACK_SHELL, choose_shell
+
+    assert choose_shell("/bin/sh") == ("/bin/sh", "")
+    assert choose_shell("") == (FALLBACK_SHELL, "")
+    shell, note = choose_shell(str(tmp_path / "no-such-shell"))
+    assert shell == FALLBACK_SHELL and "no-such-shell" in note and "cannot be started" in note
+    not_executable = tmp_path / "zsh"
+    not_executable.write_text("#!/bin/sh\n")
+    assert choose_shell(str(not_executable))[0] == FALLBACK_SHELL
+
+
 async def test_s_cycles_status_and_completing_unblocks(demo):
     async with running(demo) as (pilot, app):
         await select_task(pilot, app, 5)

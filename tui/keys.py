@@ -95,6 +95,7 @@ def bindings(pane: str) -> list[Binding]:
 
 
 _OWNERS = {k.action.split("(")[0]: k.action_owner for k in KEYS}
+IDS = frozenset(k.id for k in KEYS)
 
 
 def owner_of(action_name: str) -> str | None:

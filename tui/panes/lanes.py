@@ -5,6 +5,7 @@ From the board the lane keys act on the selected task's lane (keys.LANE_KEYS_ON_
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -16,7 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from core import present
 from core.errors import NotFoundError, WorklanesError
-from tui.panes import Quiet
+from tui.panes import Quiet, dialog_flow
 from tui.messages import (ActionDone, CommandFinished, DiffLoaded, LanesLoaded,
                           LaneStatusesLoaded, ReconcileDone)
 from tui.state import current_branch
@@ -138,7 +139,7 @@ class LanesPane(Quiet, LaneTable):
         if lane is not None:
             self._remove(lane)
 
-    @work(group="dialog", exit_on_error=False, description="removing a lane")
+    @dialog_flow("removing a lane")
     async def _remove(self, lane: dict[str, Any]) -> None:
         from tui.screens.dialogs import RemoveLaneScreen
 
@@ -179,7 +180,7 @@ class LanesPane(Quiet, LaneTable):
         if lane is not None:
             self._run(lane["name"])
 
-    @work(group="dialog", exit_on_error=False, description="running a command")
+    @dialog_flow("running a command")
     async def _run(self, name: str) -> None:
         from tui.screens.dialogs import CommandScreen
         from tui.screens.views import OutputScreen
@@ -228,8 +229,10 @@ class LanesPane(Quiet, LaneTable):
         self.request_status_refresh()
 
     def _run_shell(self, path: Path) -> int:
-        shell = os.environ.get("SHELL") or "/bin/sh"
+        shell, note = choose_shell(os.environ.get("SHELL", ""))
         with self.app.suspend():
+            if note:
+                print(f"worklanes: {note}", flush=True)
             print(f"worklanes: a shell in {path}\nworklanes: exit the shell to return to the app",
                   flush=True)
             return subprocess.call([shell], cwd=path)
@@ -245,7 +248,7 @@ class LanesPane(Quiet, LaneTable):
             return
         self._offer_fixes(msg.findings)
 
-    @work(group="dialog", exit_on_error=False, description="reconciling lanes")
+    @dialog_flow("reconciling lanes")
     async def _offer_fixes(self, findings: list[Any]) -> None:
         from tui.screens.dialogs import ReconcileScreen
 
@@ -258,6 +261,20 @@ class LanesPane(Quiet, LaneTable):
             return ActionDone(f"Reconcile fixed {fixed} of {len(found)} finding(s)",
                               lanes=True, tasks=True)
         self.app.run_core("fixing lanes", apply_fixes)
+
+
+FALLBACK_SHELL = "/bin/sh"
+
+
+def choose_shell(wanted: str) -> tuple[str, str]:
+    """The shell ``o`` starts, and a note when it is not $SHELL. Checked before the app
+    suspends: a $SHELL that cannot start must not leave the terminal handed over."""
+    if wanted:
+        found = shutil.which(wanted)
+        if found:
+            return found, ""
+        return FALLBACK_SHELL, f"$SHELL ({wanted}) cannot be started; using {FALLBACK_SHELL}"
+    return FALLBACK_SHELL, ""
 
 
 def terminal_alive(app: Any) -> bool:

@@ -8,7 +8,7 @@ from textual import on, work
 
 from core.lanes import slugify, validate_name
 from core.tasks import next_status, related_ids
-from tui.panes import Quiet
+from tui.panes import Quiet, dialog_flow
 from tui.messages import ActionDone, BoardSelected, TasksLoaded
 from tui.widgets.panes import Pane, QuickAdd
 from tui.widgets.tables import KeyedTable, TaskTable
@@ -80,8 +80,14 @@ class TasksPane(Quiet, Pane):
         self.mount(quick)
         return quick
 
-    def action_task_new(self) -> None:
+    async def action_task_new(self) -> None:
         self.screen.action_focus_pane_named("tasks")
+        if not self.query(QuickAdd):
+            # The key runs as it arrives (a priority binding): the keys after it wait for
+            # this, so they reach a focused quick-add, not the table.
+            quick = QuickAdd(id="quick-add")
+            quick.cursor_blink = self.cursor_blink
+            await self.mount(quick)
         quick = self.quick_add
         quick.display = True
         self.screen.focus_now(quick)
@@ -94,6 +100,7 @@ class TasksPane(Quiet, Pane):
         quick.value = ""
         quick.display = False
         self.screen.focus_now(self.table)
+        self.app.release_keys()   # held after Enter (QuickAdd.HOLD_KEYS_AFTER)
         if not subject:
             return
 
@@ -106,6 +113,7 @@ class TasksPane(Quiet, Pane):
     @on(QuickAdd.Closed)
     def _quick_closed(self) -> None:
         self.screen.focus_now(self.table)
+        self.app.release_keys()
 
     # -- e s b -----------------------------------------------------------------------------
     def action_task_edit(self) -> None:
@@ -113,7 +121,7 @@ class TasksPane(Quiet, Pane):
         if task is not None:
             self._edit(task)
 
-    @work(group="dialog", exit_on_error=False, description="editing a task")
+    @dialog_flow("editing a task")
     async def _edit(self, task: dict[str, Any]) -> None:
         from tui.screens.dialogs import EditTaskScreen
 
@@ -137,7 +145,7 @@ class TasksPane(Quiet, Pane):
         else:
             self._cycle(task["id"])
 
-    @work(group="dialog", exit_on_error=False, description="completing a task")
+    @dialog_flow("completing a task")
     async def _confirm_complete(self, task: dict[str, Any], lane: str) -> None:
         from tui.screens.dialogs import ConfirmScreen
 
@@ -160,7 +168,7 @@ class TasksPane(Quiet, Pane):
         if task is not None:
             self._blockers(task)
 
-    @work(group="dialog", exit_on_error=False, description="changing blockers")
+    @dialog_flow("changing blockers")
     async def _blockers(self, task: dict[str, Any]) -> None:
         from tui.screens.dialogs import BlockersScreen
 
@@ -184,7 +192,7 @@ class TasksPane(Quiet, Pane):
         if task is not None:
             self._create_lane(task)
 
-    @work(group="dialog", exit_on_error=False, description="creating a lane")
+    @dialog_flow("creating a lane")
     async def _create_lane(self, task: dict[str, Any]) -> None:
         from core.errors import WorklanesError
         from tui.screens.dialogs import CreateLaneScreen

@@ -16,6 +16,12 @@ from textual.widgets import Button, Checkbox, Input, Label, Static
 T = TypeVar("T")
 
 
+class DialogInput(Input):
+    # Keys typed after these wait until the dialog is gone, or shows an error
+    # (tui/actions.py): they are not for this field.
+    HOLD_KEYS_AFTER = ("enter", "escape")
+
+
 class Dialog(ModalScreen[T], Generic[T]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
     TITLE_TEXT = ""
@@ -46,6 +52,15 @@ class Dialog(ModalScreen[T], Generic[T]):
     .buttons Button { margin: 0 0 0 1; }
     """
 
+    def on_screen_resume(self) -> None:
+        # Keys typed since the key that opened this dialog were held for it (tui/actions.py):
+        # focus where they belong first, then let them through.
+        if self.focused is None:
+            first = next((w for w in self.query("*") if w.focusable), None)
+            if first is not None:
+                self.set_focus(first)
+        self.app.dialog_opening(False)
+
     def action_cancel(self) -> None:
         self.dismiss(None)
 
@@ -69,6 +84,14 @@ class Dialog(ModalScreen[T], Generic[T]):
         raise NotImplementedError
 
     @staticmethod
+    def field(value: str = "", **kwargs: Any) -> Input:
+        """A dialog's text field: focused with the cursor at the end and nothing
+        selected, so typing appends (a select-all would replace the whole value)."""
+        field = DialogInput(value, select_on_focus=False, **kwargs)
+        field.cursor_position = len(value)
+        return field
+
+    @staticmethod
     def buttons(ok: str, variant: str = "primary") -> Horizontal:
         return Horizontal(Button(ok, id="ok", variant=variant), Button("Cancel", id="cancel"),
                           classes="buttons")
@@ -84,9 +107,9 @@ class EditTaskScreen(Dialog[dict]):
     def compose(self):
         t = self.task_data
         yield self.frame(
-            Label("Subject"), Input(t.get("subject", ""), id="subject"),
-            Label("Owner"), Input(t.get("owner", ""), id="owner", placeholder="who works on it"),
-            Label("Description"), Input(t.get("description", ""), id="description"),
+            Label("Subject"), self.field(t.get("subject", ""), id="subject"),
+            Label("Owner"), self.field(t.get("owner", ""), id="owner", placeholder="who works on it"),
+            Label("Description"), self.field(t.get("description", ""), id="description"),
             self.buttons("Save"),
             title=f"Edit task #{t['id']}",
         )
@@ -114,7 +137,7 @@ class BlockersScreen(Dialog[list]):
             hint.append(f"{c.get('subject', '')[:24]}  ", style="dim")
         yield self.frame(
             Label(f"#{t['id']} {t.get('subject', '')} is blocked by (task ids, space separated):"),
-            Input(current, id="blockers", placeholder="e.g. 1 3"),
+            self.field(current, id="blockers", placeholder="e.g. 1 3"),
             Static(hint, classes="hint"),
             self.buttons("Save"),
             title="Blockers",
@@ -140,8 +163,8 @@ class CreateLaneScreen(Dialog[tuple]):
         t = self.task_data
         yield self.frame(
             Label(f"A lane (git worktree on branch wt/<name>) for task #{t['id']} {t.get('subject', '')}"),
-            Label("Name"), Input(self.proposed, id="name"),
-            Label("Base ref"), Input("HEAD", id="base", placeholder="branch, tag or commit"),
+            Label("Name"), self.field(self.proposed, id="name"),
+            Label("Base ref"), self.field("HEAD", id="base", placeholder="branch, tag or commit"),
             self.buttons("Create"),
             title="New lane",
         )
@@ -189,7 +212,7 @@ class RemoveLaneScreen(Dialog[tuple]):
         yield self.frame(*parts, title="Remove lane")
 
     def on_mount(self) -> None:
-        self.query_one("#ok", Button).focus()
+        self.set_focus(self.query_one("#ok", Button))   # now: typed-ahead keys come next
 
     def action_toggle(self, which: str) -> None:
         for box in self.query(f"#{which}").results(Checkbox):
@@ -212,7 +235,7 @@ class CommandScreen(Dialog[str]):
     def compose(self):
         yield self.frame(
             Label(f"Command to run in lane {self.lane} (its own process group; Esc in the output cancels it)"),
-            Input(self.last, id="command", placeholder="e.g. git status --short"),
+            self.field(self.last, id="command", placeholder="e.g. git status --short"),
             self.buttons("Run"),
             title=f"Run in {self.lane}",
         )
@@ -239,7 +262,7 @@ class ConfirmScreen(Dialog[bool]):
                          title=self.title_text)
 
     def on_mount(self) -> None:
-        self.query_one("#ok", Button).focus()
+        self.set_focus(self.query_one("#ok", Button))   # now: typed-ahead keys come next
 
     def action_ok(self) -> None:
         self.confirm()

@@ -51,6 +51,9 @@ class MainScreen(Screen):
     def on_mount(self) -> None:
         self.app.start()
 
+    def on_screen_resume(self) -> None:
+        self.app.release_keys()   # held after Enter or Esc in a dialog that closed
+
     def pane(self, name: str) -> Widget:
         return self.query_one(PANES[name])
 

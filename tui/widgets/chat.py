@@ -78,9 +78,18 @@ class ChatLog(VerticalScroll):
     someone types here was meant for the input: printable keys are held for it, never
     taken as app keys (the ``q`` of "quickly" must not quit, its ``r`` not reconcile)."""
 
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        # Textual leaves the app's bindings of the keys a widget consumes out of its
+        # binding chain, priority ones included: so they reach on_key below.
+        return self._holds_text() and character is not None and character.isprintable()
+
+    def _holds_text(self) -> bool:
+        view = self.parent
+        return isinstance(view, ChatView) and view.input.disabled
+
     def on_key(self, event: Any) -> None:
         view = self.parent
-        if event.is_printable and isinstance(view, ChatView) and view.input.disabled:
+        if event.is_printable and isinstance(view, ChatView) and self._holds_text():
             event.stop()
             event.prevent_default()
             view.hold_typed(event.character or "")

@@ -90,6 +90,8 @@ class QuickAdd(Input):
     """``n`` on the board: type a subject, Enter creates the task, Esc gives up."""
 
     BINDINGS = [Binding("escape", "close", "Cancel", show=True)]
+    # Keys typed after these wait until the board has the focus back (tui/actions.py).
+    HOLD_KEYS_AFTER = ("enter", "escape")
 
     class Closed(Message):
         pass
