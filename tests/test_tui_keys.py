@@ -212,7 +212,9 @@ async def test_b_adds_and_removes_blockers_and_reports_a_cycle(demo):
         # One bad id among good ones: nothing is applied.
         await select_task(pilot, app, 5)
         await pilot.press("b", *"6 99", "enter")
-        await wait_for(pilot, lambda: "task 99 does not exist" in notes(app), what="refusal")
+        # Said in the dialog, which keeps what was typed; nothing is applied.
+        await wait_for(pilot, lambda: "No task #99" in dialog_error(app), what="refusal")
+        assert app.screen.query_one("#blockers").value == "6 99"
         assert app.ws.tasks.get(5)["blockedBy"] == [] and app.ws.tasks.get(6)["blocks"] == []
 
 
@@ -233,23 +235,62 @@ async def test_w_creates_a_lane_for_the_selected_task(repo):
         assert (repo / ".worktrees" / "auth-refactor-tokens").is_dir()
 
 
-async def test_w_with_a_bad_name_or_base_ref_reports_clearly(repo):
+def dialog_error(app) -> str:
+    found = app.screen.query(".error")
+    return str(found.first().render()) if found else ""
+
+
+async def test_w_keeps_the_dialog_and_what_was_typed_on_a_bad_name_or_base(repo):
     ws = Workspace.open(repo)
     ws.tasks.create("One")
+    ws.tasks.create("Two")
+    ws.lanes.create("taken", task_id=2)
     async with running(repo) as (pilot, app):
         await select_task(pilot, app, 1)
         await pilot.press("w")
-        app.screen.query_one("#name").value = "bad name!"
+        dialog = app.screen
+        for name, base, problem in (("bad name!", "HEAD", "invalid lane name"),
+                                    ("taken", "HEAD", "already exists"),
+                                    ("fresh", "no-such-ref", "base ref 'no-such-ref'")):
+            dialog.query_one("#name").value = name
+            dialog.query_one("#base").value = base
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: problem in dialog_error(app), what=problem)
+            # Still open, with what was typed.
+            assert app.screen is dialog
+            assert (dialog.query_one("#name").value, dialog.query_one("#base").value) == (name, base)
+        assert "--" not in dialog_error(app)   # no command-line flags in the app's wording
+        dialog.query_one("#base").value = "HEAD"
         await pilot.press("enter")
-        assert "invalid lane name" in await ui_error(pilot, app)
-        # A base ref git does not know: core logs worktree.create.failed, the app notifies.
+        await wait_for(pilot, lambda: app.lane_table.selected_key == "fresh", what="lane row")
+        assert not events_of(app, "worktree.create.failed") and not events_of(app, "ui.error")
+
+
+async def test_w_on_a_task_that_has_a_lane_says_so_before_any_dialog(repo):
+    ws = Workspace.open(repo)
+    ws.lanes.create("first", task_id=ws.tasks.create("One")["id"])
+    async with running(repo) as (pilot, app):
+        await select_task(pilot, app, 1)
         await pilot.press("w")
-        app.screen.query_one("#base").value = "no-such-ref"
+        assert app.screen is app.main
+        assert "Task #1 already has lane first" in notes(app)
+        assert "--task" not in notes(app)
+
+
+async def test_e_with_an_empty_subject_keeps_owner_and_description(demo):
+    async with running(demo) as (pilot, app):
+        await select_task(pilot, app, 5)
+        await pilot.press("e")
+        dialog = app.screen
+        dialog.query_one("#subject").value = ""
+        dialog.query_one("#owner").value = "carol"
         await pilot.press("enter")
-        await wait_for(pilot, lambda: events_of(app, "worktree.create.failed"), what="failed event")
-        await wait_for(pilot, lambda: "no-such-ref" in notes(app))
-        assert len(events_of(app, "ui.error")) == 1  # not logged twice
-        assert app.lane_table.lanes == []
+        assert app.screen is dialog and "needs a subject" in dialog_error(app)
+        assert dialog.query_one("#owner").value == "carol"
+        dialog.query_one("#subject").value = "Timeout"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.ws.tasks.get(5)["owner"] == "carol", what="saved")
+        assert app.ws.tasks.get(5)["subject"] == "Timeout"
 
 
 async def test_k_keeps_the_selected_lane_also_from_the_board(demo):

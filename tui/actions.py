@@ -135,7 +135,7 @@ class ActionRunner:
         try:
             done = fn()
         except WorklanesError as exc:
-            self.post_message(ActionFailed(what, str(exc), logged(exc)))
+            self.post_message(ActionFailed(what, exc.for_ui(), logged(exc)))
             return False
         if isinstance(done, ActionDone):
             if done.lanes:

@@ -332,7 +332,7 @@ class WorklanesApp(QuietAfterExit, ActionRunner, App):
                 for part in ("tasks", "lanes", "events"):
                     self._mark_loaded(part)
             self.report_error(what, f"{type(err).__name__}: {err}"
-                              if not isinstance(err, WorklanesError) else str(err))
+                              if not isinstance(err, WorklanesError) else err.for_ui())
 
     # -- quitting --------------------------------------------------------------------------
     def exit(self, *args: Any, **kwargs: Any) -> None:

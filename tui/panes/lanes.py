@@ -196,7 +196,7 @@ class LanesPane(Quiet, LaneTable):
             try:
                 return CommandFinished(name, command, self.ws.lanes.run(name, command, cancel=cancel))
             except WorklanesError as exc:
-                self.post_message(CommandFinished(name, command, None, str(exc)))
+                self.post_message(CommandFinished(name, command, None, exc.for_ui()))
                 raise
         self.app.run_core(f"running a command in lane {name}", go, reply_to=self)
 

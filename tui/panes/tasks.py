@@ -6,7 +6,7 @@ from typing import Any
 
 from textual import on, work
 
-from core.lanes import slugify, validate_name
+from core.lanes import slugify
 from core.tasks import next_status, related_ids
 from tui.panes import Quiet, dialog_flow
 from tui.messages import ActionDone, BoardSelected, TasksLoaded
@@ -174,7 +174,8 @@ class TasksPane(Quiet, Pane):
 
         candidates = [t for t in self.tasks_by_id.values()
                       if t["id"] != task["id"] and t.get("status") != "completed"]
-        ids = await self.app.push_screen_wait(BlockersScreen(task, candidates))
+        ids = await self.app.push_screen_wait(BlockersScreen(task, candidates,
+                                                             set(self.tasks_by_id)))
         if ids is None:
             return
         tid = task["id"]
@@ -189,24 +190,28 @@ class TasksPane(Quiet, Pane):
     # -- w: a lane for the selected task --------------------------------------------------
     def action_lane_create(self) -> None:
         task = self.selected_task()
-        if task is not None:
-            self._create_lane(task)
+        if task is None:
+            return
+        lane = task.get("worktree") or ""
+        if self.app.live_lane(lane):
+            # Said before the dialog, not after it: a task has one lane.
+            self.notify(f"Task #{task['id']} already has lane {lane}; x removes it first "
+                        "(or pick another task)", severity="warning")
+            return
+        self._create_lane(task)
 
     @dialog_flow("creating a lane")
     async def _create_lane(self, task: dict[str, Any]) -> None:
-        from core.errors import WorklanesError
+        from core.lane_checks import new_lane_problem
         from tui.screens.dialogs import CreateLaneScreen
 
-        answer = await self.app.push_screen_wait(
-            CreateLaneScreen(task, slugify(task.get("subject", ""))))
+        ws = self.ws
+        answer = await self.app.push_screen_wait(CreateLaneScreen(
+            task, slugify(task.get("subject", "")),
+            check=lambda name, base: new_lane_problem(ws, name, base)))
         if answer is None:
             return
         name, base = answer
-        try:
-            validate_name(name)
-        except WorklanesError as exc:
-            self.app.report_error("creating a lane", str(exc))
-            return
         tid = task["id"]
 
         def run() -> ActionDone:

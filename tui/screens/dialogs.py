@@ -48,6 +48,7 @@ class Dialog(ModalScreen[T], Generic[T]):
     .dialog .warning { margin: 1 0; }
     .dialog .preview { max-height: 12; margin: 1 0; }
     .dialog Checkbox { margin: 1 0 0 0; }
+    .dialog .error { color: $error; text-style: bold; margin: 1 0 0 0; }
     .buttons { height: auto; align-horizontal: right; margin: 1 0 0 0; }
     .buttons Button { margin: 0 0 0 1; }
     """
@@ -83,6 +84,37 @@ class Dialog(ModalScreen[T], Generic[T]):
     def confirm(self) -> None:
         raise NotImplementedError
 
+    def show_error(self, message: str) -> None:
+        """Say what is wrong inside the dialog, which stays open with what was typed."""
+        found = self.query(".error")
+        if found:
+            found.first(Static).update(Text(message))
+        else:
+            buttons = self.query(".buttons")
+            error = Static(Text(message), classes="error")
+            if buttons:
+                self.query_one(".dialog").mount(error, before=buttons.first())
+            else:
+                self.query_one(".dialog").mount(error)
+        self.app.release_keys()   # held after the Enter that asked (DialogInput)
+
+    def submit(self, answer: Any, check: Any = None) -> None:
+        """Close with ``answer``, unless ``check(answer)`` (run off the UI thread: it may
+        ask git) names a problem: then show it and stay open."""
+        if check is None:
+            self.dismiss(answer)
+            return
+
+        async def checked() -> None:
+            import asyncio
+
+            problem = await asyncio.to_thread(check, answer)
+            if problem:
+                self.show_error(problem)
+            else:
+                self.dismiss(answer)
+        self.run_worker(checked(), group="dialog-check", exclusive=True)
+
     @staticmethod
     def field(value: str = "", **kwargs: Any) -> Input:
         """A dialog's text field: focused with the cursor at the end and nothing
@@ -116,6 +148,9 @@ class EditTaskScreen(Dialog[dict]):
 
     def confirm(self) -> None:
         values = {k: self.query_one(f"#{k}", Input).value for k in ("subject", "owner", "description")}
+        if not values["subject"].strip():
+            self.show_error("A task needs a subject: type one (Esc leaves it as it was)")
+            return
         changed = {k: v for k, v in values.items() if v != (self.task_data.get(k) or "")}
         self.dismiss(changed)
 
@@ -123,10 +158,12 @@ class EditTaskScreen(Dialog[dict]):
 class BlockersScreen(Dialog[list]):
     """The task's open blockers as an editable list of ids: add one, delete one, Enter."""
 
-    def __init__(self, task: dict[str, Any], candidates: list[dict[str, Any]]) -> None:
+    def __init__(self, task: dict[str, Any], candidates: list[dict[str, Any]],
+                 known: set[int] | None = None) -> None:
         super().__init__()
         self.task_data = task
         self.candidates = candidates
+        self.known = known   # every task id on the board, when the caller knows them
 
     def compose(self):
         t = self.task_data
@@ -148,16 +185,25 @@ class BlockersScreen(Dialog[list]):
         try:
             ids = sorted({int(x) for x in raw.split()})
         except ValueError:
-            self.notify("task ids are whole numbers, e.g. 1 3", severity="error")
+            self.show_error("Task ids are whole numbers, e.g. 1 3")
+            return
+        if self.task_data["id"] in ids:
+            self.show_error(f"#{self.task_data['id']} cannot block itself")
+            return
+        unknown = [i for i in ids if self.known is not None and i not in self.known]
+        if unknown:
+            self.show_error("No task " + ", ".join(f"#{i}" for i in unknown)
+                            + " on the board; nothing was changed")
             return
         self.dismiss(ids)
 
 
 class CreateLaneScreen(Dialog[tuple]):
-    def __init__(self, task: dict[str, Any], name: str) -> None:
+    def __init__(self, task: dict[str, Any], name: str, check: Any = None) -> None:
         super().__init__()
         self.task_data = task
         self.proposed = name
+        self.check = check   # (name, base) -> the problem in one line, or ""
 
     def compose(self):
         t = self.task_data
@@ -172,7 +218,8 @@ class CreateLaneScreen(Dialog[tuple]):
     def confirm(self) -> None:
         name = self.query_one("#name", Input).value.strip()
         base = self.query_one("#base", Input).value.strip() or "HEAD"
-        self.dismiss((name, base))
+        check = self.check
+        self.submit((name, base), (lambda answer: check(*answer)) if check else None)
 
 
 class RemoveLaneScreen(Dialog[tuple]):
@@ -244,6 +291,8 @@ class CommandScreen(Dialog[str]):
         command = self.query_one("#command", Input).value.strip()
         if command:
             self.dismiss(command)
+        else:
+            self.show_error("Type a command to run, e.g. git status --short")
 
 
 class ConfirmScreen(Dialog[bool]):
