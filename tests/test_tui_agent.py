@@ -99,7 +99,11 @@ async def test_tool_call_with_approval_once_then_always_then_deny(repo, keyed, f
         assert "All done." in chat_text(app)
         await say(pilot, app, "now write four")
         await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen), what="approval 3")
-        await pilot.press("n")
+        # The key bar shows the dialog's keys, not the main screen's (which are off).
+        bar = screen_text(app).splitlines()[-1]
+        assert "y Allow once" in bar and "a Always for this tool" in bar and "n Deny" in bar
+        assert "New" not in bar and "Quit" not in bar
+        await pilot.press("q")  # q closes it as a refusal, like n
         await wait_for(pilot, lambda: not app.chat.input.disabled, what="turn 2 end")
         assert not (repo / "four.txt").exists()
         assert list(app.chat.log_view.query(ToolCall))[-1].state == "denied"
@@ -245,6 +249,8 @@ async def test_typing_during_a_turn_is_kept_for_the_input_not_taken_as_keys(repo
         assert app.chat.input.value == "also quickly check x?"
         assert "give me a moment." in chat_text(app)  # the turn was not cancelled
         await wait_for(pilot, lambda: app.chat.input.has_focus, what="input focus")
+        await wait_for(pilot, lambda: "esc Leave chat" in screen_text(app).splitlines()[-1],
+                       what="the key bar saying how to leave the input")
         # Esc leaves the input for the conversation; the pane keys work again there.
         await pilot.press("escape")
         assert app.focused is app.chat.log_view

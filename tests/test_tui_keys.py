@@ -313,6 +313,8 @@ async def test_x_removes_a_clean_lane_and_completes_its_task(demo):
         await pilot.press("x")
         assert isinstance(app.screen, RemoveLaneScreen)
         assert not app.screen.query("#force")  # clean: no force offered
+        bar = screen_text(app).splitlines()[-1]
+        assert "c Complete task" in bar and "esc Cancel" in bar and "Keep" not in bar
         await pilot.press("c", "enter")
         await wait_for(pilot, lambda: app.lane_table.cells_of("ui-login") is None, what="row gone")
         assert app.tasks_pane.tasks_by_id[2]["status"] == "completed"

@@ -53,6 +53,13 @@ class Dialog(ModalScreen[T], Generic[T]):
     .buttons Button { margin: 0 0 0 1; }
     """
 
+    def on_mount(self) -> None:
+        # The dialog's own keys on the bottom line, over the main screen's (which do not
+        # work while it is open).
+        from tui.widgets.panes import KeyBar
+
+        self.mount(KeyBar())
+
     def on_screen_resume(self) -> None:
         # Keys typed since the key that opened this dialog were held for it (tui/actions.py):
         # focus where they belong first, then let them through.
@@ -356,10 +363,11 @@ class ApprovalScreen(Dialog[Any]):
     sequence and bidi override is drawn as a visible escape, and the whole call is
     shown, scrollable, never cut, so no tail can hide behind a harmless head."""
 
-    BINDINGS = [Binding("escape", "answer('deny')", "Deny"),
-                Binding("y", "answer('once')", "Allow once"),
+    BINDINGS = [Binding("y", "answer('once')", "Allow once"),
                 Binding("a", "answer('session')", "Always for this tool"),
-                Binding("n", "answer('deny')", "Deny")]
+                Binding("n", "answer('deny')", "Deny"),
+                # q and esc close it as a refusal, as they close every other view.
+                Binding("escape,q", "answer('deny')", "Deny", show=False)]
     DEFAULT_CSS = """
     ApprovalScreen .call { height: auto; max-height: 16; margin: 1 0; }
     """
