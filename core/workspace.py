@@ -24,6 +24,9 @@ class Workspace:
     lanes: Lanes
     events: EventLog
     config: LaneConfig
+    # The git dir of the checkout the workspace was opened from: a lane's own when opened
+    # inside one (its HEAD is that lane's branch), else the common dir.
+    git_dir: Path | None = None
 
     @property
     def tasks_dir(self) -> Path:
@@ -47,7 +50,7 @@ class Workspace:
         if config.dir not in STATE_DIRS:
             lanes.lanes_dir.mkdir(parents=True, exist_ok=True)
         return cls(root=root, common_dir=repo.common_dir, tasks=tasks, lanes=lanes,
-                   events=events, config=config)
+                   events=events, config=config, git_dir=repo.git_dir)
 
 
 def ensure_excluded(common_dir: Path) -> None:

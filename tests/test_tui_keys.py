@@ -548,6 +548,13 @@ async def test_mouse_selects_rows_and_focuses_panes(demo):
 async def test_opens_from_inside_a_lane(demo):
     app = create_app(demo / ".worktrees" / "auth-refactor", **fixed_options())
     assert app.ws.root == demo
+    async with running(demo / ".worktrees" / "auth-refactor") as (pilot, app):
+        # The header names the branch of the checkout it was opened from.
+        await wait_for(pilot, lambda: "⎇ wt/auth-refactor" in screen_text(app).splitlines()[0],
+                       what="the lane's branch in the header")
+    async with running(demo) as (pilot, app):
+        await wait_for(pilot, lambda: "⎇ main" in screen_text(app).splitlines()[0],
+                       what="the main checkout's branch")
 
 
 def test_outside_a_repo_is_a_clear_one_line_error(tmp_path):
