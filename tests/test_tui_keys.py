@@ -376,6 +376,19 @@ async def test_bang_runs_a_command_in_the_lane_and_shows_output(demo):
         assert runs[-1]["exit_code"] == 3
 
 
+async def test_bang_end_reaches_the_end_of_long_output(demo):
+    async with running(demo) as (pilot, app):
+        await select_lane(pilot, app, "auth-refactor")
+        await pilot.press("exclamation_mark", *"seq 1 3000", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, OutputScreen) and app.screen.done,
+                       what="output")
+        assert not re.search(r"│3000\s", screen_text(app))
+        await pilot.press("end")
+        await wait_for(pilot, lambda: re.search(r"│3000\s", screen_text(app)), what="the last line")
+        await pilot.press("home")
+        await wait_for(pilot, lambda: re.search(r"│1\s", screen_text(app)), what="the first line")
+
+
 async def test_bang_esc_cancels_a_running_command(demo):
     async with running(demo) as (pilot, app):
         await select_lane(pilot, app, "ui-login")

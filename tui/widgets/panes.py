@@ -20,6 +20,15 @@ from tui.compat import LogWithoutMeasureThread
 
 W = TypeVar("W", bound=Widget)
 
+# A Log (the event tail, the diff and output views) has no keys of its own: Textual binds
+# these on its scrolling containers only, so End never reached the end of a long output.
+SCROLL_KEYS = [Binding("up", "scroll_up", "Up", show=False),
+               Binding("down", "scroll_down", "Down", show=False),
+               Binding("pageup", "page_up", "Page up", show=False),
+               Binding("pagedown", "page_down", "Page down", show=False),
+               Binding("home", "scroll_home", "Top", show=False),
+               Binding("end", "scroll_end", "End", show=False)]
+
 
 class Pane(Vertical):
     """A frame around a pane of more than one widget; it can be zoomed to the screen."""
@@ -64,6 +73,8 @@ def _k(n: int) -> str:
 
 
 class EventTail(LogWithoutMeasureThread):
+    BINDINGS = SCROLL_KEYS
+
     """The event log, newest at the bottom. Lines are plain strings (bounded by
     ``max_lines``) coloured at render time, so a burst of 10,000 events costs one
     write of at most ``max_lines`` strings. It never scrolls sideways (app.tcss), so it
