@@ -523,6 +523,19 @@ async def test_user_keymap_file_is_read(repo, tmp_path, monkeypatch):
         assert app.screen.query_one(QuickAdd).display
 
 
+async def test_bad_remaps_are_reported_once_at_start_and_change_nothing(repo, tmp_path, monkeypatch):
+    cfg = tmp_path / "cfg" / "worklanes"
+    cfg.mkdir(parents=True)
+    (cfg / "config.toml").write_text('[keys]\n"task.new" = "s"\n"no.such" = "x"\n')
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    async with running(repo, user_keymap=True) as (pilot, app):
+        text = notes(app)
+        assert text.count("clashes with task.status") == 1 and "'no.such'" in text
+        assert "s Status" in screen_text(app).splitlines()[-1]   # the clash took nothing away
+        await pilot.press("s")
+        assert not any(q.display for q in app.screen.query(QuickAdd))
+
+
 def palette_top(app) -> str:
     from textual.command import CommandList
 

@@ -136,8 +136,12 @@ class WorklanesApp(QuietAfterExit, ActionRunner, App):
     # -- startup -----------------------------------------------------------------------
     def start(self) -> None:
         """Called once the main screen is composed."""
-        self.keymap = {**(keys.load_user_keymap() if self.options.user_keymap else {}),
-                       **self.options.keymap}
+        user = keys.read_user_keymap() if self.options.user_keymap else None
+        if user is not None and user.problems:
+            # Once, at start-up: `worklanes config check` says the same on a terminal.
+            self.notify("\n".join(user.problems), title="Key remapping", severity="warning",
+                        timeout=12)
+        self.keymap = {**(user.keymap if user is not None else {}), **self.options.keymap}
         if self.keymap:
             self.set_keymap(self.keymap)
         self.status_line.repo = self.ws.root.name
