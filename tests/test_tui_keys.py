@@ -513,21 +513,22 @@ async def test_keys_can_be_remapped_by_binding_id(repo):
         assert re.search(r"\ba\s+New task", screen_text(app))
 
 
-async def test_user_keymap_file_is_read(repo, tmp_path, monkeypatch):
+def user_config(tmp_path, monkeypatch, text: str) -> None:
     cfg = tmp_path / "cfg" / "worklanes"
     cfg.mkdir(parents=True)
-    (cfg / "config.toml").write_text('[keys]\n"task.new" = "plus"\n')
+    (cfg / "config.toml").write_text(text)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+
+
+async def test_user_keymap_file_is_read(repo, tmp_path, monkeypatch):
+    user_config(tmp_path, monkeypatch, '[keys]\n"task.new" = "plus"\n')
     async with running(repo, user_keymap=True) as (pilot, app):
         await pilot.press("plus")
         assert app.screen.query_one(QuickAdd).display
 
 
 async def test_bad_remaps_are_reported_once_at_start_and_change_nothing(repo, tmp_path, monkeypatch):
-    cfg = tmp_path / "cfg" / "worklanes"
-    cfg.mkdir(parents=True)
-    (cfg / "config.toml").write_text('[keys]\n"task.new" = "s"\n"no.such" = "x"\n')
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    user_config(tmp_path, monkeypatch, '[keys]\n"task.new" = "s"\n"no.such" = "x"\n')
     async with running(repo, user_keymap=True) as (pilot, app):
         text = notes(app)
         assert text.count("clashes with task.status") == 1 and "'no.such'" in text
