@@ -559,6 +559,32 @@ async def test_command_palette_runs_actions(demo):
                        and len(events_of(app, "worktree.keep")) == 2, what="kept via palette")
 
 
+async def test_the_palette_lists_only_the_apps_commands(demo):
+    async with running(demo) as (pilot, app):
+        await pilot.press("ctrl+p", *"maximize")
+        await pilot.pause(0.3)
+        assert not palette_top(app).startswith("Maximize")
+        await pilot.press(*["backspace"] * 8, *"zoom")
+        await wait_for(pilot, lambda: palette_top(app).startswith("App: Zoom"), what="zoom")
+
+
+async def test_an_empty_board_says_how_to_start(repo):
+    async with running(repo, size=(80, 24)) as (pilot, app):
+        assert "n adds a task" in screen_text(app)
+        await pilot.press("n", *"First", "enter")
+        await wait_for(pilot, lambda: "n adds a task" not in screen_text(app), what="hint gone")
+
+
+async def test_an_unchecked_box_looks_empty(demo):
+    async with running(demo) as (pilot, app):
+        await select_lane(pilot, app, "auth-refactor")
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, RemoveLaneScreen), what="dialog")
+        assert "▐ ▌ Complete task" in screen_text(app)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: "▐X▌ Complete task" in screen_text(app), what="checked")
+
+
 async def test_mouse_selects_rows_and_focuses_panes(demo):
     async with running(demo) as (pilot, app):
         await wait_for(pilot, lambda: app.lane_table.row_count == 2)

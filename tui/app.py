@@ -73,7 +73,9 @@ class AppOptions:
 class WorklanesApp(QuietAfterExit, ActionRunner, App):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "worklanes"
-    COMMANDS = App.COMMANDS | {_palette_provider}
+    # Only the app's own commands: Textual's system ones add a second zoom ("Maximize"),
+    # a second quit and theme switching, listed beside the key table's.
+    COMMANDS = {_palette_provider}
     QUIET_AFTER_EXIT = (AppMessage, KeyedTable.RowHighlighted)
 
     def __init__(self, ws: Workspace, options: AppOptions | None = None) -> None:

@@ -88,8 +88,8 @@ def render_task(cells: tuple) -> list[Cell]:
         mark_c = cell(mark, {"in_progress": "bold yellow", "completed": "dim"}.get(status, ""))
         subj = cell(subject, "dim" if status == "completed" else "")
         blocked = cell(" ".join(f"#{b}" for b in blockers), "bold red")
-    return [cell(str(tid), "dim"), mark_c, subj, cell(owner, "cyan"), cell(lane, "magenta"),
-            blocked]
+    return [cell(str(tid), "dim"), mark_c, subj, blocked, cell(owner, "cyan"),
+            cell(lane, "magenta")]
 
 
 def corrupt_cells(tid: int, reason: str) -> tuple:

@@ -47,6 +47,8 @@ class TasksPane(Quiet, Pane):
         if msg.errors:
             title += f" · {len(msg.errors)} corrupt"
         self.border_title = title
+        # An empty board says how to start.
+        self.border_subtitle = "" if msg.tasks or msg.errors else "empty: n adds a task"
         if self._pending is not None and self.table.select_key(str(self._pending)):
             self._pending = None
 

@@ -16,6 +16,19 @@ from textual.widgets import Button, Checkbox, Input, Label, Static
 T = TypeVar("T")
 
 
+class CheckBox(Checkbox):
+    """A checkbox whose empty box looks empty: Textual draws a dim X in it, which reads
+    as checked on many terminals."""
+
+    def __init__(self, label: str, value: bool = False, **kwargs: Any) -> None:
+        super().__init__(label, value, **kwargs)
+        self.BUTTON_INNER = "X" if value else " "
+
+    def validate_value(self, value: bool) -> bool:
+        self.BUTTON_INNER = "X" if value else " "
+        return value
+
+
 class DialogInput(Input):
     # Keys typed after these wait until the dialog is gone, or shows an error
     # (tui/actions.py): they are not for this field.
@@ -59,6 +72,8 @@ class Dialog(ModalScreen[T], Generic[T]):
         from tui.widgets.panes import KeyBar
 
         self.mount(KeyBar())
+        # Earlier notes would sit over the dialog's buttons; what matters now is in it.
+        self.app.clear_notifications()
 
     def on_screen_resume(self) -> None:
         # Keys typed since the key that opened this dialog were held for it (tui/actions.py):
@@ -253,14 +268,14 @@ class RemoveLaneScreen(Dialog[tuple]):
         ]
         if self.task_data is not None:
             t = self.task_data
-            parts.append(Checkbox(f"[u]C[/u]omplete task #{t['id']} {t.get('subject', '')}",
+            parts.append(CheckBox(f"[u]C[/u]omplete task #{t['id']} {t.get('subject', '')}",
                                   value=False, id="complete"))
         if self.dirty:
             parts.append(Static(Text(
                 f"The lane has {self.dirty} uncommitted change(s). Forcing saves them under "
                 f"refs/worklanes/archive/{name} first; `worklanes wt restore {name}` brings them back.",
                 style="yellow"), classes="warning"))
-            parts.append(Checkbox("[u]F[/u]orce (save the work under the archive ref, then remove)",
+            parts.append(CheckBox("[u]F[/u]orce (save the work under the archive ref, then remove)",
                                   value=False, id="force"))
         parts.append(self.buttons("Remove", variant="error"))
         yield self.frame(*parts, title="Remove lane")
