@@ -100,6 +100,7 @@ async def test_tool_call_with_approval_once_then_always_then_deny(repo, keyed, f
         await say(pilot, app, "now write four")
         await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen), what="approval 3")
         # The key bar shows the dialog's keys, not the main screen's (which are off).
+        await wait_for(pilot, lambda: "y Allow once" in screen_text(app), what="dialog drawn")
         bar = screen_text(app).splitlines()[-1]
         assert "y Allow once" in bar and "a Always for this tool" in bar and "n Deny" in bar
         assert "New" not in bar and "Quit" not in bar
@@ -110,7 +111,18 @@ async def test_tool_call_with_approval_once_then_always_then_deny(repo, keyed, f
         started = [m for m in posted if isinstance(m, AgentEvent) and isinstance(m.event, ToolStarted)]
         finished = [m for m in posted if isinstance(m, AgentEvent) and isinstance(m.event, ToolFinished)]
         assert len(started) == len(finished) == 4
+        # The answers sit on the calls' own lines, not in notices after their results.
+        assert [t.approval for t in app.chat.log_view.query(ToolCall)] == [
+            "allowed once", "bash allowed for this session", "", "denied"]
+        assert "Approval asked" not in chat_text(app)
+        live = [t.state for t in app.chat.log_view.query(ToolCall)]
     assert fakeapi.errors == []
+    # Reopened, the conversation reads as it did live: the denial is a denial.
+    app = agent_app(repo, fakeapi)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        assert [t.state for t in app.chat.log_view.query(ToolCall)] == live == [
+            "ok", "ok", "ok", "denied"]
 
 
 async def test_api_error_is_shown_logged_and_input_comes_back(repo, keyed, fakeapi):

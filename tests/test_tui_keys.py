@@ -627,9 +627,9 @@ async def test_corrupt_task_file_is_shown_on_the_board(repo):
         text = screen_text(app)
         assert "corrupt file" in text and "1 corrupt" in text
         await select_task(pilot, app, 2)
-        await pilot.press("s")  # acting on it is refused politely
+        await pilot.press("s", "e")  # acting on it is refused, saying why
         await pilot.pause()
-        assert "Select a task" in notes(app)
+        assert notes(app).count("task_2.json is corrupt") == 2 and "Select a task" not in notes(app)
         assert (repo / ".tasks" / "task_2.json").read_text() == "{not json"
 
 

@@ -78,7 +78,7 @@ class ChatPane(Quiet, ChatView):
         self.notice(msg.message, "warn")
         self.notice("Everything else works without it.", "info")
         self.off_reason = "set ANTHROPIC_API_KEY and restart"
-        self.input.placeholder = "Chat is off: set ANTHROPIC_API_KEY, restart"
+        self.input.placeholder = "Chat off: no API key (see above)"
 
     # -- a turn ----------------------------------------------------------------------------
     @on(ChatInput.Submitted, "#chat-input")
@@ -159,7 +159,12 @@ class ChatPane(Quiet, ChatView):
     def on_approval_needed(self, msg: ApprovalNeeded) -> None:
         from core.agent import Decision
 
-        self.notice(f"Approval asked: {msg.request.summary}", "warn")
+        call = self.awaiting_approval(msg.request.tool)
+        if call is not None:
+            call.approval = "waiting"   # on the call's own line, not a notice below it
+            call.refresh(layout=True)
+        else:
+            self.notice(f"Approval asked: {msg.request.summary}", "warn")
         if self.host.cancel.is_set():
             self._answer(msg, Decision.DENY)
         else:
@@ -177,6 +182,11 @@ class ChatPane(Quiet, ChatView):
         decision = decision if isinstance(decision, Decision) else Decision.DENY
         msg.answer.append(decision)
         msg.done.set()
-        self.notice({Decision.ALLOW_ONCE: "Allowed once", Decision.ALLOW_SESSION:
-                     f"Allowed {msg.request.tool} for this session",
-                     Decision.DENY: "Denied"}[decision], "info")
+        said = {Decision.ALLOW_ONCE: "allowed once", Decision.ALLOW_SESSION:
+                f"{msg.request.tool} allowed for this session", Decision.DENY: "denied"}[decision]
+        call = self.awaiting_approval(msg.request.tool)
+        if call is not None and call.approval == "waiting":
+            call.approval = said
+            call.refresh(layout=True)
+        else:
+            self.notice(said.capitalize(), "info")

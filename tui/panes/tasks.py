@@ -67,7 +67,13 @@ class TasksPane(Quiet, Pane):
         tid = self.table.selected_task_id
         task = self.tasks_by_id.get(tid) if tid is not None else None
         if task is None and not quiet:
-            self.notify("Select a task on the board first (n creates one)", severity="warning")
+            key = self.table.selected_key
+            if key is not None and tid is None:   # a corrupt file's row (!!)
+                self.notify(f"Task file task_{key}.json is corrupt and cannot be changed "
+                            f"here: fix or remove .tasks/task_{key}.json", severity="warning")
+            else:
+                self.notify("Select a task on the board first (n creates one)",
+                            severity="warning")
         return task
 
     # -- n: the quick-add ------------------------------------------------------------------

@@ -56,7 +56,7 @@ class Dialog(ModalScreen[T], Generic[T]):
         background: $surface;
         padding: 1 2;
     }
-    .dialog Label { margin: 1 0 0 0; color: $text-muted; }
+    .dialog Label { margin: 1 0 0 0; color: $text-muted; width: 100%; }
     .dialog .hint { color: $text-muted; margin: 1 0 0 0; }
     .dialog .warning { margin: 1 0; }
     .dialog .preview { max-height: 12; margin: 1 0; }

@@ -39,6 +39,7 @@ class ToolCall(Static):
         self.summary = input_summary(name, data)
         self.state = "running"
         self.result = ""
+        self.approval = ""   # "waiting" while the approval dialog is open, then the answer
 
     def finish(self, output: str, is_error: bool = False, denied: bool = False) -> None:
         self.state = "denied" if denied else "error" if is_error else "ok"
@@ -56,8 +57,13 @@ class ToolCall(Static):
         t.append(self.tool_name, style="bold")
         t.append(f"  {self.summary}", style="dim")
         if self.state == "running":
-            t.append("  running…", style="yellow")
+            waiting = self.approval == "waiting"
+            t.append("  waiting for your approval…" if waiting else "  running…", style="yellow")
+            if self.approval and not waiting:
+                t.append(f"  ({self.approval})", style="dim")
         else:
+            if self.approval and self.approval != "waiting" and self.state != "denied":
+                t.append(f"  ({self.approval})", style="dim")
             t.append("\n  → ", style="dim")
             t.append(self.result, style="red" if self.state != "ok" else "")
         return t
@@ -192,6 +198,11 @@ class ChatView(Vertical):
         self._tools[tool_use_id] = widget
         self._mount(widget)
 
+    def awaiting_approval(self, tool: str) -> "ToolCall | None":
+        """The running call of this tool an approval is about (the newest one)."""
+        calls = [w for w in self._tools.values() if w.tool_name == tool and w.state == "running"]
+        return calls[-1] if calls else None
+
     def tool_finished(self, tool_use_id: str, name: str, output: str, is_error: bool = False,
                       denied: bool = False) -> None:
         widget = self._tools.get(tool_use_id)
@@ -262,9 +273,18 @@ class ChatView(Vertical):
                 elif kind == "tool_result":
                     results[block.get("tool_use_id", "")] = (_result_text(block.get("content")),
                                                              bool(block.get("is_error")))
+        from core.agent.events import result_kind
+
         for tid, (text, is_error) in results.items():
             if tid in self._tools:
-                self._tools[tid].finish(text, is_error)
+                kind = result_kind(text)
+                # Drawn as it was live: a denial as a denial, and a turn that was cut off
+                # says so after its last call.
+                self._tools[tid].finish(text, is_error, denied=kind == "denied")
+                if kind in ("cancelled", "interrupted"):
+                    at = widgets.index(self._tools[tid]) + 1
+                    widgets.insert(at, Static(Text(f"Turn ended: {kind}"),
+                                              classes="notice -warn"))
         if not widgets:
             self.notice(WELCOME)
             return
