@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from core.agent.transcript import chat_dir
 from core.agent import TextDelta, ToolFinished, ToolStarted, TurnFinished
 from tests.fakeapi import Fault, Reply, Text, fakeapi  # noqa: F401  (fixture)
 from tui.app import create_app
@@ -269,6 +270,26 @@ async def test_typing_during_a_turn_is_kept_for_the_input_not_taken_as_keys(repo
         await pilot.press("z")
         assert app.main.zoomed == "chat"
     assert fakeapi.errors == []
+
+
+async def test_ctrl_n_starts_a_new_conversation_and_keeps_the_old(repo, keyed, fakeapi):
+    fakeapi.add_text("First answer.")
+    fakeapi.add_text("Second answer.")
+    app = agent_app(repo, fakeapi)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        await say(pilot, app, "one")
+        await wait_for(pilot, lambda: "First answer." in chat_text(app), what="turn 1")
+        await wait_for(pilot, lambda: not app.chat.input.disabled, what="turn 1 end")
+        old = app.agent_host.agent.session_id
+        await pilot.press("escape", "ctrl+n")
+        await wait_for(pilot, lambda: "First answer." not in chat_text(app), what="cleared")
+        assert app.agent_host.agent.session_id != old and "same actions as your keys" in chat_text(app)
+        await say(pilot, app, "two")
+        await wait_for(pilot, lambda: "Second answer." in chat_text(app), what="turn 2")
+        # The new conversation started empty: the model saw only "two".
+        assert len(fakeapi.last_request.body["messages"]) == 1
+        assert (chat_dir(repo) / f"{old}.jsonl").exists()
 
 
 async def test_without_a_key_typing_in_the_chat_never_quits(repo):

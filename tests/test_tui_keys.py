@@ -485,7 +485,7 @@ async def test_zoomed_events_show_long_lines_whole(repo):
 
 
 async def test_question_mark_shows_every_key(demo):
-    async with running(demo) as (pilot, app):
+    async with running(demo, size=(120, 44)) as (pilot, app):   # tall enough for all
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = screen_text(app)

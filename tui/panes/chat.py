@@ -155,6 +155,21 @@ class ChatPane(Quiet, ChatView):
         if self.app.screen is self.screen and self.screen.current_pane() in (None, "chat"):
             self.input.focus()
 
+    # -- ctrl+n: a new conversation ------------------------------------------------------
+    async def action_chat_new(self) -> None:
+        if self.host.agent is None:
+            self.notify("The agent is not available - see the chat pane", severity="warning")
+            return
+        if self.host.running:
+            self.notify("A turn is running: esc cancels it first", severity="warning")
+            return
+        agent = self.host.new_session()
+        await self.clear()
+        self.notice("New conversation.", "info")
+        await self.show_history([])
+        self.app.post_message(TokensUsed(None, (0, 0)))
+        self.notify(f"New conversation {agent.session_id}", timeout=3)
+
     # -- approvals -------------------------------------------------------------------------
     def on_approval_needed(self, msg: ApprovalNeeded) -> None:
         from core.agent import Decision

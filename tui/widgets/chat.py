@@ -250,6 +250,12 @@ class ChatView(Vertical):
         if "kept for the input" in (self.border_subtitle or ""):
             self.border_subtitle = ""
 
+    async def clear(self) -> None:
+        """Take the drawn conversation off the pane (another one is about to be drawn)."""
+        await self.end_text()
+        self._tools.clear()
+        await self.log_view.remove_children()
+
     async def show_history(self, history: list[dict[str, Any]]) -> None:
         """Draw a restored conversation (API message format) without streaming it."""
         from textual.widgets import Markdown
