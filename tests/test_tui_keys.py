@@ -428,6 +428,8 @@ async def test_r_reconciles_and_fixes_a_lane_deleted_by_hand(demo):
         await pilot.pause()
         text = screen_text(app)
         assert "did not start" in text, text
+        said = "\n".join(app.screen.query_one("#output").lines)
+        assert "press r (reconcile)" in said and "--fix" not in said  # the app's own words
         await pilot.press("escape")
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, ReconcileScreen), what="findings")

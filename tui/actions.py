@@ -13,6 +13,7 @@ from textual.message_pump import MessagePump
 from textual.worker import Worker, WorkerState
 
 from core.errors import WorklanesError
+from tui import format as fmt
 from tui import keys
 from tui.messages import ActionDone, ActionFailed, AppMessage
 
@@ -135,7 +136,7 @@ class ActionRunner:
         try:
             done = fn()
         except WorklanesError as exc:
-            self.post_message(ActionFailed(what, exc.for_ui(), logged(exc)))
+            self.post_message(ActionFailed(what, fmt.ui_message(exc), logged(exc)))
             return False
         if isinstance(done, ActionDone):
             if done.lanes:

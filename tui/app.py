@@ -338,7 +338,7 @@ class WorklanesApp(QuietAfterExit, ActionRunner, App):
                 for part in ("tasks", "lanes", "events"):
                     self._mark_loaded(part)
             self.report_error(what, f"{type(err).__name__}: {err}"
-                              if not isinstance(err, WorklanesError) else err.for_ui())
+                              if not isinstance(err, WorklanesError) else fmt.ui_message(err))
 
     # -- quitting --------------------------------------------------------------------------
     def exit(self, *args: Any, **kwargs: Any) -> None:

@@ -20,6 +20,7 @@ from core.errors import NotFoundError, WorklanesError
 from tui.panes import Quiet, dialog_flow
 from tui.messages import (ActionDone, CommandFinished, DiffLoaded, LanesLoaded,
                           LaneStatusesLoaded, ReconcileDone)
+from tui.format import ui_message
 from tui.state import current_branch
 from tui.widgets.tables import LaneTable
 
@@ -196,7 +197,7 @@ class LanesPane(Quiet, LaneTable):
             try:
                 return CommandFinished(name, command, self.ws.lanes.run(name, command, cancel=cancel))
             except WorklanesError as exc:
-                self.post_message(CommandFinished(name, command, None, exc.for_ui()))
+                self.post_message(CommandFinished(name, command, None, ui_message(exc)))
                 raise
         self.app.run_core(f"running a command in lane {name}", go, reply_to=self)
 

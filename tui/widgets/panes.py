@@ -27,7 +27,9 @@ SCROLL_KEYS = [Binding("up", "scroll_up", "Up", show=False),
                Binding("pageup", "page_up", "Page up", show=False),
                Binding("pagedown", "page_down", "Page down", show=False),
                Binding("home", "scroll_home", "Top", show=False),
-               Binding("end", "scroll_end", "End", show=False)]
+               Binding("end", "scroll_end", "End", show=False),
+               Binding("left", "scroll_left", "Left", show=False),
+               Binding("right", "scroll_right", "Right", show=False)]
 
 
 class Pane(Vertical):
