@@ -38,6 +38,13 @@ async def say(pilot, app, text: str) -> None:
     await pilot.press("enter")
 
 
+async def turn(pilot, app, text: str, answer: str) -> None:
+    """Say ``text`` and wait for ``answer`` and the end of the turn."""
+    await say(pilot, app, text)
+    await wait_for(pilot, lambda: answer in chat_text(app), what=repr(answer))
+    await wait_for(pilot, lambda: not app.chat.input.disabled, what="turn end")
+
+
 def chat_text(app) -> str:
     parts = []
     for w in app.chat.log_view.children:
@@ -147,9 +154,7 @@ async def test_a_cut_reply_is_taken_off_the_screen_before_the_retry(repo, keyed,
     app = agent_app(repo, fakeapi)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot, app)
-        await say(pilot, app, "hi")
-        await wait_for(pilot, lambda: "The whole answer." in chat_text(app), what="retry")
-        await wait_for(pilot, lambda: not app.chat.input.disabled, what="turn end")
+        await turn(pilot, app, "hi", "The whole answer.")
         text = chat_text(app)
         assert "Broken" not in text and "Retrying (2/3)" in text
         # The notice tells what happened before the answer that came of it.
@@ -278,9 +283,7 @@ async def test_ctrl_n_starts_a_new_conversation_and_keeps_the_old(repo, keyed, f
     app = agent_app(repo, fakeapi)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot, app)
-        await say(pilot, app, "one")
-        await wait_for(pilot, lambda: "First answer." in chat_text(app), what="turn 1")
-        await wait_for(pilot, lambda: not app.chat.input.disabled, what="turn 1 end")
+        await turn(pilot, app, "one", "First answer.")
         old = app.agent_host.agent.session_id
         await pilot.press("escape", "ctrl+n")
         await wait_for(pilot, lambda: "First answer." not in chat_text(app), what="cleared")
