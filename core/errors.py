@@ -6,10 +6,17 @@ from pathlib import Path
 
 
 class WorklanesError(Exception):
-    """An error whose message is one line that names the thing and the fix."""
+    """An error whose message is one line that names the thing and the fix.
 
-    def __init__(self, message: str):
+    The fix is often a command-line flag; ``ui`` is the same line for a front end with
+    no flags (the app), when the wording differs. ``for_ui()`` gives it, or the message."""
+
+    def __init__(self, message: str, ui: str | None = None):
         super().__init__(" ".join(str(message).split()))
+        self.ui = " ".join(ui.split()) if ui else None
+
+    def for_ui(self) -> str:
+        return self.ui or str(self)
 
 
 class NotARepoError(WorklanesError):

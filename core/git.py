@@ -152,7 +152,8 @@ def check(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,
 
 def head_of(common_dir: Path) -> tuple[str, bool]:
     """The main checkout's HEAD as (branch name, True), or (commit, False) when detached;
-    ("", False) if unreadable. A file read, not a git process: it is asked often."""
+    ("", False) if unreadable. A file read, not a git process: it is asked often. Given
+    a linked worktree's own git dir, that checkout's HEAD."""
     try:
         head = (Path(common_dir) / "HEAD").read_text(encoding="utf-8").strip()
     except OSError:
@@ -166,6 +167,7 @@ def head_of(common_dir: Path) -> tuple[str, bool]:
 class RepoPaths:
     root: Path        # the main working tree, where all state lives
     common_dir: Path  # the shared .git directory
+    git_dir: Path | None = None  # the git dir of the checkout asked from (a lane's own)
 
 
 def find_repo(cwd: Path | None = None) -> RepoPaths:
@@ -181,20 +183,23 @@ def find_repo(cwd: Path | None = None) -> RepoPaths:
     # app's first paint, and importing GitPython alone costs ~70 ms there.
     proc = subprocess.run(
         ["git", "rev-parse", "--path-format=absolute", "--git-common-dir",
-         "--is-bare-repository"], cwd=cwd, capture_output=True, text=True,
+         "--is-bare-repository", "--git-dir"], cwd=cwd, capture_output=True, text=True,
         env={**os.environ, **_GIT_ENV}, timeout=30)
     res = GitResult(proc.returncode, proc.stdout, proc.stderr)
     if not res.ok:
         raise NotARepoError(
             f"{cwd} is not inside a git repository; cd into one or run `git init` first")
-    # One answer a line: the path itself may hold spaces, tabs or any other character.
+    # One answer a line (common dir, bare?, own git dir); a path itself may hold spaces,
+    # tabs or any other character, so the bare flag's line is what splits them.
     lines = res.out.rstrip("\n").split("\n")
-    if len(lines) < 2:
+    at = next((i for i, ln in enumerate(lines) if i and ln in ("true", "false")), None)
+    if at is None:
         raise NotARepoError(f"git rev-parse gave no repository for {cwd}; check the git install")
-    common, bare = "\n".join(lines[:-1]), lines[-1].strip()
+    common, bare, own = "\n".join(lines[:at]), lines[at], "\n".join(lines[at + 1:])
     common_dir = Path(common).resolve()
     if bare == "true" or common_dir.name != ".git":
         raise NotARepoError(
             f"{common_dir} is a bare repository or has a separate git dir; worklanes needs "
             "a normal clone with a working tree")
-    return RepoPaths(root=common_dir.parent, common_dir=common_dir)
+    return RepoPaths(root=common_dir.parent, common_dir=common_dir,
+                     git_dir=Path(own).resolve() if own else common_dir)

@@ -167,7 +167,8 @@ class TaskBoard:
         if status is not None:
             _check_status(status)
         if subject is not None and not subject.strip():
-            raise InvalidInputError("a task subject cannot be empty; pass a non-empty --subject")
+            raise InvalidInputError("a task subject cannot be empty; pass a non-empty --subject",
+                                    ui="a task subject cannot be empty; type one")
         return self._update(task_id, lambda task: status, owner, subject, description, report)
 
     def cycle_status(self, task_id: int) -> dict[str, Any]:

@@ -30,6 +30,9 @@ class Workspace:
     # What opening it finished or rolled back of operations a killed process left
     # ("lane x: ..."), for a front end to tell the user.
     recovered: list[str] = field(default_factory=list)
+    # The git dir of the checkout the workspace was opened from: a lane's own when opened
+    # inside one (its HEAD is that lane's branch), else the common dir.
+    git_dir: Path | None = None
 
     @property
     def lanes(self) -> "Lanes":
@@ -64,7 +67,7 @@ class Workspace:
         events = EventLog(paths.events)
         tasks = TaskBoard(paths.tasks_dir, events)
         ws = cls(root=root, common_dir=repo.common_dir, tasks=tasks, events=events,
-                 config=config)
+                 config=config, git_dir=repo.git_dir)
         if config.dir not in STATE_DIRS:
             (root / config.dir).mkdir(parents=True, exist_ok=True)
         if recover and _has_intent(paths.index):

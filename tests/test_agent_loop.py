@@ -293,9 +293,17 @@ def test_resume_last_picks_the_newest_and_starts_fresh_when_none(ws, api):
     first, second = agent(ws, api), agent(ws, api)
     first.send("first", Events())
     second.send("second", Events())
+    paths = {a.session_id: chat_dir(ws.root) / f"{a.session_id}.jsonl" for a in (first, second)}
+
+    def same_mtimes() -> None:
+        # File times are coarse: quick writes often share one. "Newest" must not hang on it.
+        for p in paths.values():
+            os.utime(p, ns=(1_000_000_000, 1_000_000_000))
+    same_mtimes()
     assert Agent.resume_last(ws, config(api)).session_id == second.session_id
     api.add_text("c")
     first.send("first again", Events())
+    same_mtimes()
     assert Agent.resume_last(ws, config(api)).session_id == first.session_id
 
 

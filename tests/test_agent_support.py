@@ -97,3 +97,15 @@ def read_json(text: str) -> Any:
 __all__ = ["KEY", "api", "config", "agent", "Events", "tool_results", "calls", "approve_all",
            "result_of", "read_json", "AgentError", "Retrying", "TextDelta", "ToolFinished",
            "ToolStarted", "TurnFinished"]
+
+
+def test_a_stored_tool_result_says_how_it_ended():
+    from core.agent.events import result_kind
+    from core.agent.loop import CANCELLED
+    from core.agent.transcript import INTERRUPTED
+
+    assert result_kind("Denied: the user did not allow this bash call.") == "denied"
+    assert result_kind(f"{CANCELLED}\npartial output") == "cancelled"
+    assert result_kind(INTERRUPTED) == "interrupted"
+    assert result_kind("Denied nothing: a file's text") == ""
+    assert result_kind("") == ""

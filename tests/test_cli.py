@@ -176,3 +176,27 @@ def test_block_on_a_completed_task_is_one_clear_line(cli):
                      "can wait on another task"]
     assert json.loads(cli("task", "show", "1", "--json").output)["blockedBy"] == []
     assert "repeat for several" in cli("task", "add", "--help").output
+
+
+def test_events_refuses_a_negative_count(cli):
+    res = cli("events", "-n", "-5", code=2)
+    assert "-5 is not in the range" in res.output
+
+
+def test_config_check_reports_each_remapping_problem_once(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    assert "no config file" in cli("config", "check").output
+    cfg = tmp_path / "cfg" / "worklanes"
+    cfg.mkdir(parents=True)
+    (cfg / "config.toml").write_text('[keys]\n"task.new" = "s"\n"no.such" = "x"\n'
+                                     '"lane.keep" = "K"\n"app.quit" = 3\n')
+    res = cli("config", "check", code=1)
+    lines = [ln for ln in res.output.splitlines() if ln.startswith("worklanes:")]
+    assert len(lines) == 3
+    assert any("task.new = 's' clashes with task.status" in ln for ln in lines)
+    assert any("unknown binding id 'no.such'" in ln for ln in lines)
+    assert any("app.quit must be a string" in ln for ln in lines)
+    (cfg / "config.toml").write_text('[keys\n')
+    assert "not valid TOML" in cli("config", "check", code=1).output
+    (cfg / "config.toml").write_text('[keys]\n"lane.keep" = "K"\n')
+    assert "OK (remapped: lane.keep = K)" in cli("config", "check").output

@@ -112,7 +112,7 @@ async def test_markdown_stream_drained():
 
 
 # What was once spread over the tree; only tui/compat.py may name them now.
-PRIVATE = re.compile(r"_compositor|_background_screens|_notifications\b|_get_breakpoint_classes"
+PRIVATE = re.compile(r"_compositor|_background_screens|\b_notifications\b|_get_breakpoint_classes"
                      r"|textual-toastrack|def _on_message|def _update_size|\._width\b"
                      r"|\._lines\b|app\._exit\b|\._running\b|_stream\._pending"
                      r"|from textual\.(\w+\.)*_\w+ import|import textual\.(\w+\.)*_\w+")

@@ -233,3 +233,40 @@ def running(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state != "Z"
+
+
+def test_e2e_bursts_land_in_the_input_they_were_typed_for(tmp_path):
+    """tmux send-keys delivers a burst in one read, as a paste or a fast typist does:
+    the keys after one that opens an input must reach that input, in order."""
+    repo = make_repo(tmp_path / "repo")
+    ws = Workspace.open(repo)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("ANTHROPIC_", "TMUX", "TEXTUAL")) and k != "MODEL_ID"}
+    # A $SHELL that does not exist: o falls back to /bin/sh instead of hanging.
+    env.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / ".config"),
+               TERM="xterm-256color", SHELL="/nonexistent/zsh", PS1="$ ")
+    # Set on the command line: tmux gives the commands it starts its own SHELL.
+    tmux = Tmux(repo, f"env SHELL=/nonexistent/zsh PS1='$ ' {installed_command()}; sleep 60", env)
+    try:
+        tmux.wait_text("Tasks 0")
+        tmux.wait_text("ANTHROPIC_API_KEY")
+        tmux.settle()
+        # One send-keys: the quick-add opens while its text is already on the way.
+        tmux.keys("n", "Burst task", "Enter")
+        tmux.wait_text("Created task #1")
+        assert [t["subject"] for t in ws.tasks.list().tasks] == ["Burst task"]
+
+        # A new lane, its proposed name wiped with 40 backspaces and retyped, in one go.
+        tmux.keys("w", *["BSpace"] * 40, "typed-name", "Enter")
+        tmux.wait_text("Created lane typed-name")
+        assert [lane["name"] for lane in ws.lanes.list()] == ["typed-name"]
+
+        tmux.keys("o")
+        tmux.wait_text("using /bin/sh")
+        tmux.wait(lambda t: t.rstrip().endswith("$"), what="the fallback shell's prompt")
+        tmux.type("touch fell-back; exit")
+        tmux.keys("Enter")
+        tmux.wait_text("Tasks 1")
+        assert (repo / ".worktrees" / "typed-name" / "fell-back").exists()
+    finally:
+        tmux.kill()

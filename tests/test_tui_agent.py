@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from core.agent.transcript import chat_dir
 from core.agent import TextDelta, ToolFinished, ToolStarted, TurnFinished
 from tests.fakeapi import Fault, Reply, Text, fakeapi  # noqa: F401  (fixture)
 from tui.app import create_app
@@ -35,6 +36,13 @@ async def say(pilot, app, text: str) -> None:
     await pilot.press("slash")
     app.chat.input.value = text
     await pilot.press("enter")
+
+
+async def turn(pilot, app, text: str, answer: str) -> None:
+    """Say ``text`` and wait for ``answer`` and the end of the turn."""
+    await say(pilot, app, text)
+    await wait_for(pilot, lambda: answer in chat_text(app), what=repr(answer))
+    await wait_for(pilot, lambda: not app.chat.input.disabled, what="turn end")
 
 
 def chat_text(app) -> str:
@@ -99,14 +107,30 @@ async def test_tool_call_with_approval_once_then_always_then_deny(repo, keyed, f
         assert "All done." in chat_text(app)
         await say(pilot, app, "now write four")
         await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen), what="approval 3")
-        await pilot.press("n")
+        # The key bar shows the dialog's keys, not the main screen's (which are off).
+        await wait_for(pilot, lambda: "y Allow once" in screen_text(app), what="dialog drawn")
+        bar = screen_text(app).splitlines()[-1]
+        assert "y Allow once" in bar and "a Always for this tool" in bar and "n Deny" in bar
+        assert "New" not in bar and "Quit" not in bar
+        await pilot.press("q")  # q closes it as a refusal, like n
         await wait_for(pilot, lambda: not app.chat.input.disabled, what="turn 2 end")
         assert not (repo / "four.txt").exists()
         assert list(app.chat.log_view.query(ToolCall))[-1].state == "denied"
         started = [m for m in posted if isinstance(m, AgentEvent) and isinstance(m.event, ToolStarted)]
         finished = [m for m in posted if isinstance(m, AgentEvent) and isinstance(m.event, ToolFinished)]
         assert len(started) == len(finished) == 4
+        # The answers sit on the calls' own lines, not in notices after their results.
+        assert [t.approval for t in app.chat.log_view.query(ToolCall)] == [
+            "allowed once", "bash allowed for this session", "", "denied"]
+        assert "Approval asked" not in chat_text(app)
+        live = [t.state for t in app.chat.log_view.query(ToolCall)]
     assert fakeapi.errors == []
+    # Reopened, the conversation reads as it did live: the denial is a denial.
+    app = agent_app(repo, fakeapi)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        assert [t.state for t in app.chat.log_view.query(ToolCall)] == live == [
+            "ok", "ok", "ok", "denied"]
 
 
 async def test_api_error_is_shown_logged_and_input_comes_back(repo, keyed, fakeapi):
@@ -130,11 +154,11 @@ async def test_a_cut_reply_is_taken_off_the_screen_before_the_retry(repo, keyed,
     app = agent_app(repo, fakeapi)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot, app)
-        await say(pilot, app, "hi")
-        await wait_for(pilot, lambda: "The whole answer." in chat_text(app), what="retry")
-        await wait_for(pilot, lambda: not app.chat.input.disabled, what="turn end")
+        await turn(pilot, app, "hi", "The whole answer.")
         text = chat_text(app)
         assert "Broken" not in text and "Retrying (2/3)" in text
+        # The notice tells what happened before the answer that came of it.
+        assert text.index("Retrying (2/3)") < text.index("The whole answer.")
     assert fakeapi.errors == []
 
 
@@ -194,7 +218,8 @@ async def test_quit_mid_turn_is_immediate(repo, keyed, fakeapi):
     async def run() -> None:
         async with app.run_test(size=SIZE) as pilot:
             await hang_a_turn(pilot, app, fakeapi)
-            await pilot.press("q")
+            # In the chat pane a q is text held for the input: quit from the board.
+            await pilot.press("tab", "q")
     # The reply never ends by itself: a quit that waited for the turn would never
     # return (the bound only turns that into a failure instead of a hung suite).
     await asyncio.wait_for(run(), 60)
@@ -222,6 +247,65 @@ async def test_conversation_comes_back_when_reopened(repo, keyed, fakeapi):
         assert "make a task" in text and "Created it." in text and "restored" in text
         assert "same actions as your keys" not in text
         assert [t.state for t in app.chat.log_view.query(ToolCall)] == ["ok"]
+
+
+async def test_typing_during_a_turn_is_kept_for_the_input_not_taken_as_keys(repo, keyed, fakeapi):
+    fakeapi.add(Reply([Text("Working on it, give me a moment.")], hold_after=1))
+    app = agent_app(repo, fakeapi)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        await say(pilot, app, "hi")
+        await wait_for(pilot, lambda: "Working" in chat_text(app), what="first words")
+        assert app.chat.input.disabled and app.main.current_pane() == "chat"
+        # q would quit, r reconcile, z zoom, ? help: typed here they are text.
+        await pilot.press(*"also quickly check x?")
+        assert app.return_code is None and app.screen is app.main
+        assert app.main.zoomed is None and app.agent_host.running
+        assert "kept for the input" in app.chat.border_subtitle
+        fakeapi.release()
+        await wait_for(pilot, lambda: not app.chat.input.disabled, what="turn end")
+        assert app.chat.input.value == "also quickly check x?"
+        assert "give me a moment." in chat_text(app)  # the turn was not cancelled
+        await wait_for(pilot, lambda: app.chat.input.has_focus, what="input focus")
+        await wait_for(pilot, lambda: "esc Leave chat" in screen_text(app).splitlines()[-1],
+                       what="the key bar saying how to leave the input")
+        # Esc leaves the input for the conversation; the pane keys work again there.
+        await pilot.press("escape")
+        assert app.focused is app.chat.log_view
+        await pilot.press("z")
+        assert app.main.zoomed == "chat"
+    assert fakeapi.errors == []
+
+
+async def test_ctrl_n_starts_a_new_conversation_and_keeps_the_old(repo, keyed, fakeapi):
+    fakeapi.add_text("First answer.")
+    fakeapi.add_text("Second answer.")
+    app = agent_app(repo, fakeapi)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        await turn(pilot, app, "one", "First answer.")
+        old = app.agent_host.agent.session_id
+        await pilot.press("escape", "ctrl+n")
+        await wait_for(pilot, lambda: "First answer." not in chat_text(app), what="cleared")
+        assert app.agent_host.agent.session_id != old and "same actions as your keys" in chat_text(app)
+        await say(pilot, app, "two")
+        await wait_for(pilot, lambda: "Second answer." in chat_text(app), what="turn 2")
+        # The new conversation started empty: the model saw only "two".
+        assert len(fakeapi.last_request.body["messages"]) == 1
+        assert (chat_dir(repo) / f"{old}.jsonl").exists()
+
+
+async def test_without_a_key_typing_in_the_chat_never_quits(repo):
+    app = create_app(repo, **fixed_options(agent=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await wait_for(pilot, lambda: "ANTHROPIC_API_KEY" in chat_text(app), what="key message")
+        await pilot.press("slash", *"hello q r")
+        assert app.return_code is None and app.screen is app.main
+        assert notes(app).count("Chat is off: set ANTHROPIC_API_KEY") == 1
+        await pilot.press("tab", "q")
+        await pilot.pause()
+        assert app.return_code is not None
 
 
 async def test_without_a_key_the_chat_says_what_to_set(repo):

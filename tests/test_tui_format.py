@@ -23,8 +23,8 @@ def test_task_cells_ready_blocked_and_completed():
     assert cells[2][5] == (1,) and cells[2][6] is False          # blocked, says by what
     assert cells[3][5] == () and cells[3][6] is True             # its blocker is done
     row = fmt.render_task(cells[3])
-    assert fmt.cell_text(row[5]) == "ready"
-    assert fmt.cell_text(fmt.render_task(cells[2])[5]) == "#1"
+    assert fmt.cell_text(row[3]) == "ready"  # right after the subject
+    assert fmt.cell_text(fmt.render_task(cells[2])[3]) == "#1"
     long = {"id": 9, "subject": "x" * 200}
     assert len(fmt.task_cells(long, {9: long})[2]) == fmt.SUBJECT_WIDTH
 

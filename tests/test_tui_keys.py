@@ -144,6 +144,29 @@ async def test_e_edits_subject_owner_and_description(demo):
         assert "Configurable session timeout" in screen_text(app)
 
 
+async def test_e_appends_to_the_subject_typed_right_after_the_key(demo):
+    async with running(demo) as (pilot, app):
+        await select_task(pilot, app, 5)
+        subject = app.ws.tasks.get(5)["subject"]
+        # Typed at once: the keys wait for the dialog, and the cursor sits at the end of
+        # the subject with nothing selected, so they append instead of replacing it.
+        await pilot.press("e", *" now", "enter")
+        await wait_for(pilot, lambda: app.ws.tasks.get(5)["subject"] == subject + " now",
+                       what="the appended subject")
+
+
+def test_o_falls_back_to_sh_when_shell_cannot_start(tmp_path):
+    from tui.panes.lanes import FALLBACK_SHELL, choose_shell
+
+    assert choose_shell("/bin/sh") == ("/bin/sh", "")
+    assert choose_shell("") == (FALLBACK_SHELL, "")
+    shell, note = choose_shell(str(tmp_path / "no-such-shell"))
+    assert shell == FALLBACK_SHELL and "no-such-shell" in note and "cannot be started" in note
+    not_executable = tmp_path / "zsh"
+    not_executable.write_text("#!/bin/sh\n")
+    assert choose_shell(str(not_executable))[0] == FALLBACK_SHELL
+
+
 async def test_s_cycles_status_and_completing_unblocks(demo):
     async with running(demo) as (pilot, app):
         await select_task(pilot, app, 5)
@@ -189,7 +212,9 @@ async def test_b_adds_and_removes_blockers_and_reports_a_cycle(demo):
         # One bad id among good ones: nothing is applied.
         await select_task(pilot, app, 5)
         await pilot.press("b", *"6 99", "enter")
-        await wait_for(pilot, lambda: "task 99 does not exist" in notes(app), what="refusal")
+        # Said in the dialog, which keeps what was typed; nothing is applied.
+        await wait_for(pilot, lambda: "No task #99" in dialog_error(app), what="refusal")
+        assert app.screen.query_one("#blockers").value == "6 99"
         assert app.ws.tasks.get(5)["blockedBy"] == [] and app.ws.tasks.get(6)["blocks"] == []
 
 
@@ -210,23 +235,62 @@ async def test_w_creates_a_lane_for_the_selected_task(repo):
         assert (repo / ".worktrees" / "auth-refactor-tokens").is_dir()
 
 
-async def test_w_with_a_bad_name_or_base_ref_reports_clearly(repo):
+def dialog_error(app) -> str:
+    found = app.screen.query(".error")
+    return str(found.first().render()) if found else ""
+
+
+async def test_w_keeps_the_dialog_and_what_was_typed_on_a_bad_name_or_base(repo):
     ws = Workspace.open(repo)
     ws.tasks.create("One")
+    ws.tasks.create("Two")
+    ws.lanes.create("taken", task_id=2)
     async with running(repo) as (pilot, app):
         await select_task(pilot, app, 1)
         await pilot.press("w")
-        app.screen.query_one("#name").value = "bad name!"
+        dialog = app.screen
+        for name, base, problem in (("bad name!", "HEAD", "invalid lane name"),
+                                    ("taken", "HEAD", "already exists"),
+                                    ("fresh", "no-such-ref", "base ref 'no-such-ref'")):
+            dialog.query_one("#name").value = name
+            dialog.query_one("#base").value = base
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: problem in dialog_error(app), what=problem)
+            # Still open, with what was typed.
+            assert app.screen is dialog
+            assert (dialog.query_one("#name").value, dialog.query_one("#base").value) == (name, base)
+        assert "--" not in dialog_error(app)   # no command-line flags in the app's wording
+        dialog.query_one("#base").value = "HEAD"
         await pilot.press("enter")
-        assert "invalid lane name" in await ui_error(pilot, app)
-        # A base ref git does not know: core logs worktree.create.failed, the app notifies.
+        await wait_for(pilot, lambda: app.lane_table.selected_key == "fresh", what="lane row")
+        assert not events_of(app, "worktree.create.failed") and not events_of(app, "ui.error")
+
+
+async def test_w_on_a_task_that_has_a_lane_says_so_before_any_dialog(repo):
+    ws = Workspace.open(repo)
+    ws.lanes.create("first", task_id=ws.tasks.create("One")["id"])
+    async with running(repo) as (pilot, app):
+        await select_task(pilot, app, 1)
         await pilot.press("w")
-        app.screen.query_one("#base").value = "no-such-ref"
+        assert app.screen is app.main
+        assert "Task #1 already has lane first" in notes(app)
+        assert "--task" not in notes(app)
+
+
+async def test_e_with_an_empty_subject_keeps_owner_and_description(demo):
+    async with running(demo) as (pilot, app):
+        await select_task(pilot, app, 5)
+        await pilot.press("e")
+        dialog = app.screen
+        dialog.query_one("#subject").value = ""
+        dialog.query_one("#owner").value = "carol"
         await pilot.press("enter")
-        await wait_for(pilot, lambda: events_of(app, "worktree.create.failed"), what="failed event")
-        await wait_for(pilot, lambda: "no-such-ref" in notes(app))
-        assert len(events_of(app, "ui.error")) == 1  # not logged twice
-        assert app.lane_table.lanes == []
+        assert app.screen is dialog and "needs a subject" in dialog_error(app)
+        assert dialog.query_one("#owner").value == "carol"
+        dialog.query_one("#subject").value = "Timeout"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.ws.tasks.get(5)["owner"] == "carol", what="saved")
+        assert app.ws.tasks.get(5)["subject"] == "Timeout"
 
 
 async def test_k_keeps_the_selected_lane_also_from_the_board(demo):
@@ -249,6 +313,8 @@ async def test_x_removes_a_clean_lane_and_completes_its_task(demo):
         await pilot.press("x")
         assert isinstance(app.screen, RemoveLaneScreen)
         assert not app.screen.query("#force")  # clean: no force offered
+        bar = screen_text(app).splitlines()[-1]
+        assert "c Complete task" in bar and "esc Cancel" in bar and "Keep" not in bar
         await pilot.press("c", "enter")
         await wait_for(pilot, lambda: app.lane_table.cells_of("ui-login") is None, what="row gone")
         assert app.tasks_pane.tasks_by_id[2]["status"] == "completed"
@@ -330,6 +396,19 @@ async def test_bang_runs_a_command_in_the_lane_and_shows_output(demo):
         assert runs[-1]["exit_code"] == 3
 
 
+async def test_bang_end_reaches_the_end_of_long_output(demo):
+    async with running(demo) as (pilot, app):
+        await select_lane(pilot, app, "auth-refactor")
+        await pilot.press("exclamation_mark", *"seq 1 3000", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, OutputScreen) and app.screen.done,
+                       what="output")
+        assert not re.search(r"│3000\s", screen_text(app))
+        await pilot.press("end")
+        await wait_for(pilot, lambda: re.search(r"│3000\s", screen_text(app)), what="the last line")
+        await pilot.press("home")
+        await wait_for(pilot, lambda: re.search(r"│1\s", screen_text(app)), what="the first line")
+
+
 async def test_bang_esc_cancels_a_running_command(demo):
     async with running(demo) as (pilot, app):
         await select_lane(pilot, app, "ui-login")
@@ -369,6 +448,8 @@ async def test_r_reconciles_and_fixes_a_lane_deleted_by_hand(demo):
         await pilot.pause()
         text = screen_text(app)
         assert "did not start" in text, text
+        said = "\n".join(app.screen.query_one("#output").lines)
+        assert "press r (reconcile)" in said and "--fix" not in said  # the app's own words
         await pilot.press("escape")
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, ReconcileScreen), what="findings")
@@ -395,16 +476,38 @@ async def test_tab_and_shift_tab_move_between_panes(demo):
 async def test_z_zooms_the_focused_pane_and_esc_restores(demo):
     async with running(demo, size=(80, 24)) as (pilot, app):
         await pilot.press("tab", "z")
-        assert app.screen.maximized is app.main.pane("lanes")
-        assert "Ahead" not in screen_text(app)  # the lanes pane fills the screen
+        assert app.main.zoomed == "lanes"
+        lines = screen_text(app).splitlines()
+        # What is drawn: the header on top, the key bar at the bottom, and between them
+        # the lanes pane's frame from the first column to the last, with no other pane.
+        assert "worklanes" in lines[0]
+        assert "? Help" in lines[-1] and "q Quit" in lines[-1]
+        assert lines[1].startswith("╭") and lines[1].rstrip().endswith("╮")
+        assert "Lanes 2" in lines[1] and len(lines[1].rstrip()) == 80
+        assert lines[-2].startswith("╰") and len(lines[-2].rstrip()) == 80
+        text = "\n".join(lines)
+        assert "Tasks" not in text and "Events" not in text and "╱" not in text
+        assert "auth-refactor" in text and "Last commit" in text  # columns the grid cut
         await pilot.press("z")
-        assert app.screen.maximized is None
+        assert app.main.zoomed is None
+        assert "Tasks" in screen_text(app)
         await pilot.press("z", "escape")
-        assert app.screen.maximized is None
+        assert app.main.zoomed is None
+
+
+async def test_zoomed_events_show_long_lines_whole(repo):
+    ws = Workspace.open(repo)
+    ws.events.emit("ui.error", error="x" * 40 + " the end of a long line")
+    async with running(repo, size=(120, 24)) as (pilot, app):
+        await pilot.press("tab", "tab")
+        assert app.main.current_pane() == "events"
+        assert "the end of a long line" not in screen_text(app)
+        await pilot.press("z")
+        assert "the end of a long line" in screen_text(app)
 
 
 async def test_question_mark_shows_every_key(demo):
-    async with running(demo) as (pilot, app):
+    async with running(demo, size=(120, 44)) as (pilot, app):   # tall enough for all
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = screen_text(app)
@@ -432,14 +535,28 @@ async def test_keys_can_be_remapped_by_binding_id(repo):
         assert re.search(r"\ba\s+New task", screen_text(app))
 
 
-async def test_user_keymap_file_is_read(repo, tmp_path, monkeypatch):
+def user_config(tmp_path, monkeypatch, text: str) -> None:
     cfg = tmp_path / "cfg" / "worklanes"
     cfg.mkdir(parents=True)
-    (cfg / "config.toml").write_text('[keys]\n"task.new" = "plus"\n')
+    (cfg / "config.toml").write_text(text)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+
+
+async def test_user_keymap_file_is_read(repo, tmp_path, monkeypatch):
+    user_config(tmp_path, monkeypatch, '[keys]\n"task.new" = "plus"\n')
     async with running(repo, user_keymap=True) as (pilot, app):
         await pilot.press("plus")
         assert app.screen.query_one(QuickAdd).display
+
+
+async def test_bad_remaps_are_reported_once_at_start_and_change_nothing(repo, tmp_path, monkeypatch):
+    user_config(tmp_path, monkeypatch, '[keys]\n"task.new" = "s"\n"no.such" = "x"\n')
+    async with running(repo, user_keymap=True) as (pilot, app):
+        text = notes(app)
+        assert text.count("clashes with task.status") == 1 and "'no.such'" in text
+        assert "s Status" in screen_text(app).splitlines()[-1]   # the clash took nothing away
+        await pilot.press("s")
+        assert not any(q.display for q in app.screen.query(QuickAdd))
 
 
 def palette_top(app) -> str:
@@ -464,6 +581,32 @@ async def test_command_palette_runs_actions(demo):
                        and len(events_of(app, "worktree.keep")) == 2, what="kept via palette")
 
 
+async def test_the_palette_lists_only_the_apps_commands(demo):
+    async with running(demo) as (pilot, app):
+        await pilot.press("ctrl+p", *"maximize")
+        await pilot.pause(0.3)
+        assert not palette_top(app).startswith("Maximize")
+        await pilot.press(*["backspace"] * 8, *"zoom")
+        await wait_for(pilot, lambda: palette_top(app).startswith("App: Zoom"), what="zoom")
+
+
+async def test_an_empty_board_says_how_to_start(repo):
+    async with running(repo, size=(80, 24)) as (pilot, app):
+        assert "n adds a task" in screen_text(app)
+        await pilot.press("n", *"First", "enter")
+        await wait_for(pilot, lambda: "n adds a task" not in screen_text(app), what="hint gone")
+
+
+async def test_an_unchecked_box_looks_empty(demo):
+    async with running(demo) as (pilot, app):
+        await select_lane(pilot, app, "auth-refactor")
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, RemoveLaneScreen), what="dialog")
+        assert "▐ ▌ Complete task" in screen_text(app)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: "▐X▌ Complete task" in screen_text(app), what="checked")
+
+
 async def test_mouse_selects_rows_and_focuses_panes(demo):
     async with running(demo) as (pilot, app):
         await wait_for(pilot, lambda: app.lane_table.row_count == 2)
@@ -480,6 +623,13 @@ async def test_mouse_selects_rows_and_focuses_panes(demo):
 async def test_opens_from_inside_a_lane(demo):
     app = create_app(demo / ".worktrees" / "auth-refactor", **fixed_options())
     assert app.ws.root == demo
+    async with running(demo / ".worktrees" / "auth-refactor") as (pilot, app):
+        # The header names the branch of the checkout it was opened from.
+        await wait_for(pilot, lambda: "⎇ wt/auth-refactor" in screen_text(app).splitlines()[0],
+                       what="the lane's branch in the header")
+    async with running(demo) as (pilot, app):
+        await wait_for(pilot, lambda: "⎇ main" in screen_text(app).splitlines()[0],
+                       what="the main checkout's branch")
 
 
 def test_outside_a_repo_is_a_clear_one_line_error(tmp_path):
@@ -499,9 +649,9 @@ async def test_corrupt_task_file_is_shown_on_the_board(repo):
         text = screen_text(app)
         assert "corrupt file" in text and "1 corrupt" in text
         await select_task(pilot, app, 2)
-        await pilot.press("s")  # acting on it is refused politely
+        await pilot.press("s", "e")  # acting on it is refused, saying why
         await pilot.pause()
-        assert "Select a task" in notes(app)
+        assert notes(app).count("task_2.json is corrupt") == 2 and "Select a task" not in notes(app)
         assert (repo / ".tasks" / "task_2.json").read_text() == "{not json"
 
 

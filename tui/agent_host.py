@@ -39,6 +39,14 @@ class AgentHost:
         self.agent = Agent.resume_last(self.ws, config, approver=self.approve)
         return AgentReady(self.agent, config.model, list(self.agent.history), self.agent.usage)
 
+    def new_session(self) -> Any:
+        """A fresh conversation with the same settings; the old one stays saved (and is
+        no longer the newest, so the next start resumes this one)."""
+        from core.agent import Agent
+
+        self.agent = Agent(self.ws, self.agent.config, approver=self.approve)
+        return self.agent
+
     def warm_up(self) -> None:
         if self.agent is not None:
             self.agent.warm_up()

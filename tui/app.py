@@ -76,7 +76,9 @@ class AppOptions:
 class WorklanesApp(QuietAfterExit, ActionRunner, App):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "worklanes"
-    COMMANDS = App.COMMANDS | {_palette_provider}
+    # Only the app's own commands: Textual's system ones add a second zoom ("Maximize"),
+    # a second quit and theme switching, listed beside the key table's.
+    COMMANDS = {_palette_provider}
     QUIET_AFTER_EXIT = (AppMessage, KeyedTable.RowHighlighted)
 
     def __init__(self, ws: Workspace, options: AppOptions | None = None) -> None:
@@ -141,8 +143,12 @@ class WorklanesApp(QuietAfterExit, ActionRunner, App):
     # -- startup -----------------------------------------------------------------------
     def start(self) -> None:
         """Called once the main screen is composed."""
-        self.keymap = {**(keys.load_user_keymap() if self.options.user_keymap else {}),
-                       **self.options.keymap}
+        user = keys.read_user_keymap() if self.options.user_keymap else None
+        if user is not None and user.problems:
+            # Once, at start-up: `worklanes config check` says the same on a terminal.
+            self.notify("\n".join(user.problems), title="Key remapping", severity="warning",
+                        timeout=12)
+        self.keymap = {**(user.keymap if user is not None else {}), **self.options.keymap}
         if self.keymap:
             self.set_keymap(self.keymap)
         self.status_line.repo = self.ws.root.name
@@ -365,7 +371,7 @@ class WorklanesApp(QuietAfterExit, ActionRunner, App):
                 for part in ("tasks", "lanes", "events"):
                     self._mark_loaded(part)
             self.report_error(what, f"{type(err).__name__}: {err}"
-                              if not isinstance(err, WorklanesError) else str(err))
+                              if not isinstance(err, WorklanesError) else fmt.ui_message(err))
 
     # -- quitting --------------------------------------------------------------------------
     def exit(self, *args: Any, **kwargs: Any) -> None:

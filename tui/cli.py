@@ -117,6 +117,28 @@ def demo(path: Path | None) -> None:
     run_app(root)
 
 
+@main.group()
+def config() -> None:
+    """The user's settings ($XDG_CONFIG_HOME/worklanes/config.toml)."""
+
+
+@config.command("check")
+def config_check() -> None:
+    """Check the config file (key remapping) and say what is wrong, one line each."""
+    from tui.keys import read_user_keymap
+
+    check = read_user_keymap()
+    for problem in check.problems:
+        click.echo(f"worklanes: {problem}", err=True)
+    if check.problems:
+        raise SystemExit(1)
+    if not check.found:
+        click.echo(f"no config file at {check.path}; the default keys apply")
+    else:
+        remapped = ", ".join(f"{k} = {v}" for k, v in sorted(check.keymap.items())) or "none"
+        click.echo(f"{check.path}: OK (remapped: {remapped})")
+
+
 # -- tasks ------------------------------------------------------------------------------
 @main.group()
 def task() -> None:
@@ -507,7 +529,7 @@ def wt_prune_merged(ctx, dry_run, as_json):
 # -- events -----------------------------------------------------------------------------
 @main.command()
 @click.option("-n", "limit", default=20, show_default=True, type=click.IntRange(min=0),
-              help="How many of the newest events.")
+              help="How many of the newest events (0 with -f: only new ones).")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new events as they are appended.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
 @click.pass_context

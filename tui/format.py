@@ -88,8 +88,8 @@ def render_task(cells: tuple) -> list[Cell]:
         mark_c = cell(mark, {"in_progress": "bold yellow", "completed": "dim"}.get(status, ""))
         subj = cell(subject, "dim" if status == "completed" else "")
         blocked = cell(" ".join(f"#{b}" for b in blockers), "bold red")
-    return [cell(str(tid), "dim"), mark_c, subj, cell(owner, "cyan"), cell(lane, "magenta"),
-            blocked]
+    return [cell(str(tid), "dim"), mark_c, subj, blocked, cell(owner, "cyan"),
+            cell(lane, "magenta")]
 
 
 def corrupt_cells(tid: int, reason: str) -> tuple:
@@ -205,3 +205,18 @@ class DiffHighlighter(Highlighter):
             bar = plain.rfind(" ")
             for i in range(bar, len(plain)):
                 text.stylize("green" if plain[i] == "+" else "red", i, i + 1)
+
+
+# Fixes core words for the command line, said with the app's keys instead. Core errors can
+# carry their own app wording (WorklanesError.for_ui); these are the ones that do not yet.
+_CLI_HINTS = (("run `worklanes wt reconcile --fix`", "press r (reconcile) to fix it"),
+              ("then `worklanes wt reconcile --fix`", "then press r (reconcile)"),
+              ("or create the lane without --task", "or pick another task"))
+
+
+def ui_message(exc: Any) -> str:
+    """A core error's one line as the app says it: no command-line flags."""
+    text = exc.for_ui() if hasattr(exc, "for_ui") else str(exc)
+    for cli, app in _CLI_HINTS:
+        text = text.replace(cli, app)
+    return text

@@ -62,6 +62,9 @@ KEYS: tuple[KeySpec, ...] = (
             "global", owner="screen"),
     KeySpec("chat.focus", "slash,c", "chat_focus", "Chat", "Focus the chat input", "global",
             owner="screen"),
+    KeySpec("chat.new", "ctrl+n", "chat_new", "New chat",
+            "Start a new conversation with the agent (the current one stays saved)", "global",
+            show=False, owner="chat"),
     KeySpec("agent.cancel", "escape", "agent_cancel", "Cancel turn",
             "Cancel the running agent turn (or leave zoom)", "global", shown_as="esc",
             owner="screen"),
@@ -97,6 +100,7 @@ def bindings(pane: str) -> list[Binding]:
 
 
 _OWNERS = {k.action.split("(")[0]: k.action_owner for k in KEYS}
+IDS = frozenset(k.id for k in KEYS)
 
 
 def owner_of(action_name: str) -> str | None:
@@ -105,18 +109,73 @@ def owner_of(action_name: str) -> str | None:
     return _OWNERS.get(action_name)
 
 
-def load_user_keymap() -> dict[str, str]:
-    """``[keys]`` of the user's config file: ``binding id = "keys"``. A broken file is
-    ignored rather than keeping the app from starting; the caller can say so."""
+@dataclass
+class KeymapCheck:
+    path: Path
+    keymap: dict[str, str]     # what applies: the remaps that are fine
+    problems: list[str]        # one line each, naming the thing and the fix
+    found: bool = True         # whether the file exists
+
+
+def config_path() -> Path:
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    path = Path(base) / "worklanes" / "config.toml"
+    return Path(base) / "worklanes" / "config.toml"
+
+
+def check_keymap(raw: object, where: str = "[keys]") -> tuple[dict[str, str], list[str]]:
+    """The remaps of a ``[keys]`` table that can apply, and a line for each that cannot:
+    an unknown binding id, a value that is not a string of key names, or a key another
+    binding already has (applied, it would silently take that binding off the app)."""
+    if not isinstance(raw, dict):
+        return {}, [f"{where} must be a table of binding id = \"keys\"; see ? in the app"]
+    specs = {k.id: k for k in KEYS}
+    problems: list[str] = []
+    good: dict[str, str] = {}
+    for bid, value in raw.items():
+        if bid not in specs:
+            problems.append(f"{where}: unknown binding id {bid!r}; the ids are listed on the "
+                            "help screen (?), e.g. \"task.new\"")
+        elif not isinstance(value, str) or not value.strip():
+            problems.append(f"{where}: {bid} must be a string of key names, e.g. \"ctrl+n\"")
+        else:
+            good[bid] = value
+    # Every key of the table can be live at once (lane keys work on the board, global
+    # ones everywhere), so no two bindings may share a key.
+    def keys_of(bid: str) -> set[str]:
+        return {k.strip() for k in (good.get(bid) or specs[bid].key).split(",")}
+    for bid in list(good):
+        mine = keys_of(bid)
+        other = next((o for o in specs if o != bid and mine & keys_of(o)), None)
+        if other is not None:
+            shared = ", ".join(sorted(mine & keys_of(other)))
+            problems.append(f"{where}: {bid} = {good[bid]!r} clashes with {other} "
+                            f"({shared}); pick a free key - this remap is ignored")
+            del good[bid]
+    return good, problems
+
+
+def read_user_keymap() -> KeymapCheck:
+    """``[keys]`` of the user's config file, checked. A broken file changes nothing (no
+    remap applies) and is reported rather than keeping the app from starting."""
+    path = config_path()
     import tomllib  # here: most people have no config file, and the app's start pays
 
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return {}
-    keys = data.get("keys", {})
-    known = {k.id for k in KEYS}
-    return {str(k): str(v) for k, v in keys.items() if k in known and isinstance(v, str)} \
-        if isinstance(keys, dict) else {}
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return KeymapCheck(path, {}, [], found=False)
+    except (OSError, UnicodeDecodeError) as exc:
+        return KeymapCheck(path, {}, [f"{path}: cannot be read ({exc}); fix or remove it"])
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return KeymapCheck(path, {}, [f"{path}: not valid TOML ({exc}); no key is remapped "
+                                      "until it is fixed"])
+    keymap, problems = check_keymap(data.get("keys", {}), f"{path} [keys]")
+    return KeymapCheck(path, keymap, problems)
+
+
+def load_user_keymap() -> dict[str, str]:
+    """The remaps of the user's config file that apply (``read_user_keymap`` says why
+    the others do not)."""
+    return read_user_keymap().keymap

@@ -92,8 +92,9 @@ def task_file_count(ws: Workspace) -> int:
 
 
 def current_branch(ws: Workspace) -> str:
-    """The main checkout's branch, for the header line."""
-    head, on_branch = head_of(ws.common_dir)
+    """The branch of the checkout the app was opened from (a lane's, inside one), for
+    the header line."""
+    head, on_branch = head_of(ws.git_dir or ws.common_dir)
     if on_branch or not head:
         return head
     return head[:8] + " (detached)"

@@ -9,6 +9,23 @@ from dataclasses import dataclass, field
 from typing import Any, Union
 
 
+def result_kind(output: str) -> str:
+    """How a stored tool result ended, read back from its text (a reopened conversation
+    has only the text): "denied", "cancelled", "interrupted", or "" for a real result.
+    The texts are the ones the loop (core/agent/loop.py) and repair (transcript.py) write."""
+    from core.agent.loop import CANCELLED
+    from core.agent.transcript import INTERRUPTED
+
+    text = (output or "").lstrip()
+    if text.startswith("Denied:"):
+        return "denied"
+    if text.startswith(CANCELLED):
+        return "cancelled"
+    if text.startswith(INTERRUPTED):
+        return "interrupted"
+    return ""
+
+
 def brief_output(output: str, limit: int = 70) -> str:
     """One line for a human to glance at (the full output went to the model).
 

@@ -147,6 +147,8 @@ class Transcript:
         return t
 
     def write(self, record: dict[str, Any]) -> None:
+        # "at" orders sessions (list_sessions): a file's mtime is too coarse for it.
+        record = {**record, "at": _stamp()}
         # Scrubbed as values, before JSON escaping could split an encoded key.
         line = json.dumps(secrets.scrub_obj(record), ensure_ascii=False, default=str)
         try:
@@ -190,8 +192,39 @@ class Transcript:
         return meta, history, usage
 
 
+_last_stamp = 0
+
+
+def _stamp() -> int:
+    """When a record is written, in ns, strictly increasing within this process (two
+    writes in one clock tick still get an order)."""
+    global _last_stamp
+    _last_stamp = max(time.time_ns(), _last_stamp + 1)
+    return _last_stamp
+
+
+def _written_at(path: Path) -> int:
+    """The "at" of a transcript's last record; its mtime for one written before records
+    carried it. Only the file's tail is read."""
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - 8192))
+        tail = fh.read().decode("utf-8", errors="replace")
+    for line in reversed(tail.splitlines()):
+        try:
+            at = json.loads(line).get("at")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(at, int):
+            return at
+    return os.stat(path).st_mtime_ns
+
+
 def list_sessions(root: Path) -> list[Path]:
-    """Transcripts, newest (last written) first."""
+    """Transcripts, newest (last written to, by the time stamped in its records) first.
+    Not by mtime: file times are coarser than two quick writes, and a tie would be
+    broken by the session's random name."""
     folder = chat_dir(root)
     try:
         paths = [folder / n for n in os.listdir(folder) if n.endswith(".jsonl")]
@@ -200,8 +233,8 @@ def list_sessions(root: Path) -> list[Path]:
     stamped = []
     for p in paths:
         try:
-            stamped.append((p.stat().st_mtime_ns, p.name, p))
-        except FileNotFoundError:
+            stamped.append((_written_at(p), p.name, p))
+        except OSError:
             continue
     return [p for _, _, p in sorted(stamped, reverse=True)]
 

@@ -49,6 +49,7 @@ class ChatPane(Quiet, ChatView):
             self._load_agent()
         else:
             self.notice("The agent is off in this window.", "info")
+            self.off_reason = "the agent is off in this window"
             self.input.placeholder = "Agent off"
             self.app.post_message(TokensUsed("off"))
 
@@ -69,14 +70,15 @@ class ChatPane(Quiet, ChatView):
     async def on_agent_ready(self, msg: AgentReady) -> None:
         self.app.post_message(TokensUsed(msg.model, _tokens(msg.usage) if msg.usage else None))
         await self.show_history(msg.history)
-        self.input.disabled = False
-        self.input.placeholder = "Ask the agent… (Enter sends)"
+        self.input.placeholder = "Ask the agent… (Enter sends, esc leaves)"
+        self.enable_input()
 
     def on_agent_unavailable(self, msg: AgentUnavailable) -> None:
         self.app.post_message(TokensUsed(msg.model or "none"))
         self.notice(msg.message, "warn")
         self.notice("Everything else works without it.", "info")
-        self.input.placeholder = "Chat is off: set ANTHROPIC_API_KEY and restart"
+        self.off_reason = "set ANTHROPIC_API_KEY and restart"
+        self.input.placeholder = "Chat off: no API key (see above)"
 
     # -- a turn ----------------------------------------------------------------------------
     @on(ChatInput.Submitted, "#chat-input")
@@ -145,19 +147,39 @@ class ChatPane(Quiet, ChatView):
         self.host.running = False
         self.app.refresh_bindings()
         await self.end_text()
-        self.set_running(False)
         self.border_subtitle = ""
+        self.set_running(False)
         if msg.error:
             self.notice(msg.error, "error")
             self._agent_error(msg.error)
         if self.app.screen is self.screen and self.screen.current_pane() in (None, "chat"):
             self.input.focus()
 
+    # -- ctrl+n: a new conversation ------------------------------------------------------
+    async def action_chat_new(self) -> None:
+        if self.host.agent is None:
+            self.notify("The agent is not available - see the chat pane", severity="warning")
+            return
+        if self.host.running:
+            self.notify("A turn is running: esc cancels it first", severity="warning")
+            return
+        agent = self.host.new_session()
+        await self.clear()
+        self.notice("New conversation.", "info")
+        await self.show_history([])
+        self.app.post_message(TokensUsed(None, (0, 0)))
+        self.notify(f"New conversation {agent.session_id}", timeout=3)
+
     # -- approvals -------------------------------------------------------------------------
     def on_approval_needed(self, msg: ApprovalNeeded) -> None:
         from core.agent import Decision
 
-        self.notice(f"Approval asked: {msg.request.summary}", "warn")
+        call = self.awaiting_approval(msg.request.tool)
+        if call is not None:
+            call.approval = "waiting"   # on the call's own line, not a notice below it
+            call.refresh(layout=True)
+        else:
+            self.notice(f"Approval asked: {msg.request.summary}", "warn")
         if self.host.cancel.is_set():
             self._answer(msg, Decision.DENY)
         else:
@@ -175,6 +197,11 @@ class ChatPane(Quiet, ChatView):
         decision = decision if isinstance(decision, Decision) else Decision.DENY
         msg.answer.append(decision)
         msg.done.set()
-        self.notice({Decision.ALLOW_ONCE: "Allowed once", Decision.ALLOW_SESSION:
-                     f"Allowed {msg.request.tool} for this session",
-                     Decision.DENY: "Denied"}[decision], "info")
+        said = {Decision.ALLOW_ONCE: "allowed once", Decision.ALLOW_SESSION:
+                f"{msg.request.tool} allowed for this session", Decision.DENY: "denied"}[decision]
+        call = self.awaiting_approval(msg.request.tool)
+        if call is not None and call.approval == "waiting":
+            call.approval = said
+            call.refresh(layout=True)
+        else:
+            self.notice(said.capitalize(), "info")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -20,7 +21,8 @@ from core import present
 from core.errors import CorruptFileError, NotFoundError, WorklanesError
 from core.forecast import forecast_lanes
 from tui import format as fmt
-from tui.panes import Quiet
+from tui.format import ui_message
+from tui.panes import Quiet, dialog_flow
 from tui.messages import (ActionDone, CommandFinished, DiffLoaded, LanesChanged, LanesLoaded,
                           LaneStatusesLoaded, MergeFinished, MergePlanned, OutputArrived,
                           OutputStream, ReconcileDone)
@@ -167,7 +169,7 @@ class LanesPane(Quiet, LaneTable):
         if lane is not None:
             self._remove(lane)
 
-    @work(group="dialog", exit_on_error=False, description="removing a lane")
+    @dialog_flow("removing a lane")
     async def _remove(self, lane: dict[str, Any]) -> None:
         from tui.screens.dialogs import RemoveLaneScreen
 
@@ -215,13 +217,14 @@ class LanesPane(Quiet, LaneTable):
         from core.merge import plan_merge
 
         name = lane["name"]
+        self.app.dialog_opening(True)  # keys typed after m wait for the dialog, not the plan
         self.app.run_core(f"planning the merge of lane {name}",
                           lambda: MergePlanned(plan_merge(self.ws, name)), reply_to=self)
 
     def on_merge_planned(self, msg: MergePlanned) -> None:
         self._merge(msg.plan)
 
-    @work(group="dialog", exit_on_error=False, description="merging a lane")
+    @dialog_flow("merging a lane")
     async def _merge(self, plan: Any) -> None:
         from core.merge import merge_lane
         from tui.screens.dialogs import MergeLaneScreen
@@ -296,7 +299,7 @@ class LanesPane(Quiet, LaneTable):
         if lane is not None:
             self._run(lane["name"])
 
-    @work(group="dialog", exit_on_error=False, description="running a command")
+    @dialog_flow("running a command")
     async def _run(self, name: str) -> None:
         from tui.screens.dialogs import CommandScreen
         from tui.screens.views import OutputScreen
@@ -312,7 +315,7 @@ class LanesPane(Quiet, LaneTable):
             try:
                 return CommandFinished(name, command, self.ws.lanes.run(name, command, cancel=cancel))
             except WorklanesError as exc:
-                self.post_message(CommandFinished(name, command, None, str(exc)))
+                self.post_message(CommandFinished(name, command, None, ui_message(exc)))
                 raise
         self.app.run_core(f"running a command in lane {name}", go, reply_to=self)
 
@@ -345,8 +348,10 @@ class LanesPane(Quiet, LaneTable):
         self.request_status_refresh()
 
     def _run_shell(self, path: Path) -> int:
-        shell = os.environ.get("SHELL") or "/bin/sh"
+        shell, note = choose_shell(os.environ.get("SHELL", ""))
         with self.app.suspend():
+            if note:
+                print(f"worklanes: {note}", flush=True)
             print(f"worklanes: a shell in {path}\nworklanes: exit the shell to return to the app",
                   flush=True)
             return subprocess.call([shell], cwd=path)
@@ -362,7 +367,7 @@ class LanesPane(Quiet, LaneTable):
             return
         self._offer_fixes(msg.findings)
 
-    @work(group="dialog", exit_on_error=False, description="reconciling lanes")
+    @dialog_flow("reconciling lanes")
     async def _offer_fixes(self, findings: list[Any]) -> None:
         from tui.screens.dialogs import ReconcileScreen
 
@@ -375,6 +380,20 @@ class LanesPane(Quiet, LaneTable):
             return ActionDone(f"Reconcile fixed {fixed} of {len(found)} finding(s)",
                               lanes=True, tasks=True)
         self.app.run_core("fixing lanes", apply_fixes)
+
+
+FALLBACK_SHELL = "/bin/sh"
+
+
+def choose_shell(wanted: str) -> tuple[str, str]:
+    """The shell ``o`` starts, and a note when it is not $SHELL. Checked before the app
+    suspends: a $SHELL that cannot start must not leave the terminal handed over."""
+    if wanted:
+        found = shutil.which(wanted)
+        if found:
+            return found, ""
+        return FALLBACK_SHELL, f"$SHELL ({wanted}) cannot be started; using {FALLBACK_SHELL}"
+    return FALLBACK_SHELL, ""
 
 
 def terminal_alive(app: Any) -> bool:

@@ -6,9 +6,9 @@ from typing import Any
 
 from textual import on, work
 
-from core.lanes import slugify, validate_name
+from core.lanes import slugify
 from core.tasks import next_status, related_ids
-from tui.panes import Quiet
+from tui.panes import Quiet, dialog_flow
 from tui.messages import ActionDone, BoardSelected, TasksLoaded
 from tui.widgets.panes import Pane, QuickAdd
 from tui.widgets.tables import KeyedTable, TaskTable
@@ -47,6 +47,8 @@ class TasksPane(Quiet, Pane):
         if msg.errors:
             title += f" · {len(msg.errors)} corrupt"
         self.border_title = title
+        # An empty board says how to start.
+        self.border_subtitle = "" if msg.tasks or msg.errors else "empty: n adds a task"
         if self._pending is not None and self.table.select_key(str(self._pending)):
             self._pending = None
 
@@ -65,7 +67,13 @@ class TasksPane(Quiet, Pane):
         tid = self.table.selected_task_id
         task = self.tasks_by_id.get(tid) if tid is not None else None
         if task is None and not quiet:
-            self.notify("Select a task on the board first (n creates one)", severity="warning")
+            key = self.table.selected_key
+            if key is not None and tid is None:   # a corrupt file's row (!!)
+                self.notify(f"Task file task_{key}.json is corrupt and cannot be changed "
+                            f"here: fix or remove .tasks/task_{key}.json", severity="warning")
+            else:
+                self.notify("Select a task on the board first (n creates one)",
+                            severity="warning")
         return task
 
     # -- n: the quick-add ------------------------------------------------------------------
@@ -80,8 +88,14 @@ class TasksPane(Quiet, Pane):
         self.mount(quick)
         return quick
 
-    def action_task_new(self) -> None:
+    async def action_task_new(self) -> None:
         self.screen.action_focus_pane_named("tasks")
+        if not self.query(QuickAdd):
+            # The key runs as it arrives (a priority binding): the keys after it wait for
+            # this, so they reach a focused quick-add, not the table.
+            quick = QuickAdd(id="quick-add")
+            quick.cursor_blink = self.cursor_blink
+            await self.mount(quick)
         quick = self.quick_add
         quick.display = True
         self.screen.focus_now(quick)
@@ -94,6 +108,7 @@ class TasksPane(Quiet, Pane):
         quick.value = ""
         quick.display = False
         self.screen.focus_now(self.table)
+        self.app.release_keys()   # held after Enter (QuickAdd.HOLD_KEYS_AFTER)
         if not subject:
             return
 
@@ -106,6 +121,7 @@ class TasksPane(Quiet, Pane):
     @on(QuickAdd.Closed)
     def _quick_closed(self) -> None:
         self.screen.focus_now(self.table)
+        self.app.release_keys()
 
     # -- e s b -----------------------------------------------------------------------------
     def action_task_edit(self) -> None:
@@ -113,7 +129,7 @@ class TasksPane(Quiet, Pane):
         if task is not None:
             self._edit(task)
 
-    @work(group="dialog", exit_on_error=False, description="editing a task")
+    @dialog_flow("editing a task")
     async def _edit(self, task: dict[str, Any]) -> None:
         from tui.screens.dialogs import EditTaskScreen
 
@@ -137,7 +153,7 @@ class TasksPane(Quiet, Pane):
         else:
             self._cycle(task["id"])
 
-    @work(group="dialog", exit_on_error=False, description="completing a task")
+    @dialog_flow("completing a task")
     async def _confirm_complete(self, task: dict[str, Any], lane: str) -> None:
         from tui.screens.dialogs import ConfirmScreen
 
@@ -160,13 +176,14 @@ class TasksPane(Quiet, Pane):
         if task is not None:
             self._blockers(task)
 
-    @work(group="dialog", exit_on_error=False, description="changing blockers")
+    @dialog_flow("changing blockers")
     async def _blockers(self, task: dict[str, Any]) -> None:
         from tui.screens.dialogs import BlockersScreen
 
         candidates = [t for t in self.tasks_by_id.values()
                       if t["id"] != task["id"] and t.get("status") != "completed"]
-        ids = await self.app.push_screen_wait(BlockersScreen(task, candidates))
+        ids = await self.app.push_screen_wait(BlockersScreen(task, candidates,
+                                                             set(self.tasks_by_id)))
         if ids is None:
             return
         tid = task["id"]
@@ -181,24 +198,28 @@ class TasksPane(Quiet, Pane):
     # -- w: a lane for the selected task --------------------------------------------------
     def action_lane_create(self) -> None:
         task = self.selected_task()
-        if task is not None:
-            self._create_lane(task)
+        if task is None:
+            return
+        lane = task.get("worktree") or ""
+        if self.app.live_lane(lane):
+            # Said before the dialog, not after it: a task has one lane.
+            self.notify(f"Task #{task['id']} already has lane {lane}; x removes it first "
+                        "(or pick another task)", severity="warning")
+            return
+        self._create_lane(task)
 
-    @work(group="dialog", exit_on_error=False, description="creating a lane")
+    @dialog_flow("creating a lane")
     async def _create_lane(self, task: dict[str, Any]) -> None:
-        from core.errors import WorklanesError
+        from core.lane_checks import new_lane_problem
         from tui.screens.dialogs import CreateLaneScreen
 
-        answer = await self.app.push_screen_wait(
-            CreateLaneScreen(task, slugify(task.get("subject", ""), fallback=f"task-{task['id']}")))
+        ws = self.ws
+        answer = await self.app.push_screen_wait(CreateLaneScreen(
+            task, slugify(task.get("subject", ""), fallback=f"task-{task['id']}"),
+            check=lambda name, base: new_lane_problem(ws, name, base)))
         if answer is None:
             return
         name, base = answer
-        try:
-            validate_name(name)
-        except WorklanesError as exc:
-            self.app.report_error("creating a lane", str(exc))
-            return
         tid = task["id"]
 
         def run() -> ActionDone:

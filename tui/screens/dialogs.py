@@ -16,6 +16,25 @@ from textual.widgets import Button, Checkbox, Input, Label, Static
 T = TypeVar("T")
 
 
+class CheckBox(Checkbox):
+    """A checkbox whose empty box looks empty: Textual draws a dim X in it, which reads
+    as checked on many terminals."""
+
+    def __init__(self, label: str, value: bool = False, **kwargs: Any) -> None:
+        super().__init__(label, value, **kwargs)
+        self.BUTTON_INNER = "X" if value else " "
+
+    def validate_value(self, value: bool) -> bool:
+        self.BUTTON_INNER = "X" if value else " "
+        return value
+
+
+class DialogInput(Input):
+    # Keys typed after these wait until the dialog is gone, or shows an error
+    # (tui/actions.py): they are not for this field.
+    HOLD_KEYS_AFTER = ("enter", "escape")
+
+
 class Dialog(ModalScreen[T], Generic[T]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
     TITLE_TEXT = ""
@@ -37,14 +56,33 @@ class Dialog(ModalScreen[T], Generic[T]):
         background: $surface;
         padding: 1 2;
     }
-    .dialog Label { margin: 1 0 0 0; color: $text-muted; }
+    .dialog Label { margin: 1 0 0 0; color: $text-muted; width: 100%; }
     .dialog .hint { color: $text-muted; margin: 1 0 0 0; }
     .dialog .warning { margin: 1 0; }
     .dialog .preview { max-height: 12; margin: 1 0; }
     .dialog Checkbox { margin: 1 0 0 0; }
+    .dialog .error { color: $error; text-style: bold; margin: 1 0 0 0; }
     .buttons { height: auto; align-horizontal: right; margin: 1 0 0 0; }
     .buttons Button { margin: 0 0 0 1; }
     """
+
+    def on_mount(self) -> None:
+        # The dialog's own keys on the bottom line, over the main screen's (which do not
+        # work while it is open).
+        from tui.widgets.panes import KeyBar
+
+        self.mount(KeyBar())
+        # Earlier notes would sit over the dialog's buttons; what matters now is in it.
+        self.app.clear_notifications()
+
+    def on_screen_resume(self) -> None:
+        # Keys typed since the key that opened this dialog were held for it (tui/actions.py):
+        # focus where they belong first, then let them through.
+        if self.focused is None:
+            first = next((w for w in self.query("*") if w.focusable), None)
+            if first is not None:
+                self.set_focus(first)
+        self.app.dialog_opening(False)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -77,6 +115,45 @@ class Dialog(ModalScreen[T], Generic[T]):
         boxes = list(self.query(f"#{which}").results(Checkbox))
         return bool(boxes and boxes[0].value)
 
+    def show_error(self, message: str) -> None:
+        """Say what is wrong inside the dialog, which stays open with what was typed."""
+        found = self.query(".error")
+        if found:
+            found.first(Static).update(Text(message))
+        else:
+            buttons = self.query(".buttons")
+            error = Static(Text(message), classes="error")
+            if buttons:
+                self.query_one(".dialog").mount(error, before=buttons.first())
+            else:
+                self.query_one(".dialog").mount(error)
+        self.app.release_keys()   # held after the Enter that asked (DialogInput)
+
+    def submit(self, answer: Any, check: Any = None) -> None:
+        """Close with ``answer``, unless ``check(answer)`` (run off the UI thread: it may
+        ask git) names a problem: then show it and stay open."""
+        if check is None:
+            self.dismiss(answer)
+            return
+
+        async def checked() -> None:
+            import asyncio
+
+            problem = await asyncio.to_thread(check, answer)
+            if problem:
+                self.show_error(problem)
+            else:
+                self.dismiss(answer)
+        self.run_worker(checked(), group="dialog-check", exclusive=True)
+
+    @staticmethod
+    def field(value: str = "", **kwargs: Any) -> Input:
+        """A dialog's text field: focused with the cursor at the end and nothing
+        selected, so typing appends (a select-all would replace the whole value)."""
+        field = DialogInput(value, select_on_focus=False, **kwargs)
+        field.cursor_position = len(value)
+        return field
+
     @staticmethod
     def buttons(ok: str, variant: str = "primary") -> Horizontal:
         return Horizontal(Button(ok, id="ok", variant=variant), Button("Cancel", id="cancel"),
@@ -93,15 +170,18 @@ class EditTaskScreen(Dialog[dict]):
     def compose(self):
         t = self.task_data
         yield self.frame(
-            Label("Subject"), Input(t.get("subject", ""), id="subject"),
-            Label("Owner"), Input(t.get("owner", ""), id="owner", placeholder="who works on it"),
-            Label("Description"), Input(t.get("description", ""), id="description"),
+            Label("Subject"), self.field(t.get("subject", ""), id="subject"),
+            Label("Owner"), self.field(t.get("owner", ""), id="owner", placeholder="who works on it"),
+            Label("Description"), self.field(t.get("description", ""), id="description"),
             self.buttons("Save"),
             title=f"Edit task #{t['id']}",
         )
 
     def confirm(self) -> None:
         values = {k: self.query_one(f"#{k}", Input).value for k in ("subject", "owner", "description")}
+        if not values["subject"].strip():
+            self.show_error("A task needs a subject: type one (Esc leaves it as it was)")
+            return
         changed = {k: v for k, v in values.items() if v != (self.task_data.get(k) or "")}
         self.dismiss(changed)
 
@@ -109,10 +189,12 @@ class EditTaskScreen(Dialog[dict]):
 class BlockersScreen(Dialog[list]):
     """The task's open blockers as an editable list of ids: add one, delete one, Enter."""
 
-    def __init__(self, task: dict[str, Any], candidates: list[dict[str, Any]]) -> None:
+    def __init__(self, task: dict[str, Any], candidates: list[dict[str, Any]],
+                 known: set[int] | None = None) -> None:
         super().__init__()
         self.task_data = task
         self.candidates = candidates
+        self.known = known   # every task id on the board, when the caller knows them
 
     def compose(self):
         t = self.task_data
@@ -123,7 +205,7 @@ class BlockersScreen(Dialog[list]):
             hint.append(f"{c.get('subject', '')[:24]}  ", style="dim")
         yield self.frame(
             Label(f"#{t['id']} {t.get('subject', '')} is blocked by (task ids, space separated):"),
-            Input(current, id="blockers", placeholder="e.g. 1 3"),
+            self.field(current, id="blockers", placeholder="e.g. 1 3"),
             Static(hint, classes="hint"),
             self.buttons("Save"),
             title="Blockers",
@@ -134,23 +216,32 @@ class BlockersScreen(Dialog[list]):
         try:
             ids = sorted({int(x) for x in raw.split()})
         except ValueError:
-            self.notify("task ids are whole numbers, e.g. 1 3", severity="error")
+            self.show_error("Task ids are whole numbers, e.g. 1 3")
+            return
+        if self.task_data["id"] in ids:
+            self.show_error(f"#{self.task_data['id']} cannot block itself")
+            return
+        unknown = [i for i in ids if self.known is not None and i not in self.known]
+        if unknown:
+            self.show_error("No task " + ", ".join(f"#{i}" for i in unknown)
+                            + " on the board; nothing was changed")
             return
         self.dismiss(ids)
 
 
 class CreateLaneScreen(Dialog[tuple]):
-    def __init__(self, task: dict[str, Any], name: str) -> None:
+    def __init__(self, task: dict[str, Any], name: str, check: Any = None) -> None:
         super().__init__()
         self.task_data = task
         self.proposed = name
+        self.check = check   # (name, base) -> the problem in one line, or ""
 
     def compose(self):
         t = self.task_data
         yield self.frame(
             Label(f"A lane (git worktree on branch wt/<name>) for task #{t['id']} {t.get('subject', '')}"),
-            Label("Name"), Input(self.proposed, id="name"),
-            Label("Base ref"), Input("HEAD", id="base", placeholder="branch, tag or commit"),
+            Label("Name"), self.field(self.proposed, id="name"),
+            Label("Base ref"), self.field("HEAD", id="base", placeholder="branch, tag or commit"),
             self.buttons("Create"),
             title="New lane",
         )
@@ -158,7 +249,8 @@ class CreateLaneScreen(Dialog[tuple]):
     def confirm(self) -> None:
         name = self.query_one("#name", Input).value.strip()
         base = self.query_one("#base", Input).value.strip() or "HEAD"
-        self.dismiss((name, base))
+        check = self.check
+        self.submit((name, base), (lambda answer: check(*answer)) if check else None)
 
 
 class RemoveLaneScreen(Dialog[tuple]):
@@ -186,7 +278,7 @@ class RemoveLaneScreen(Dialog[tuple]):
         ]
         if self.task_data is not None:
             t = self.task_data
-            parts.append(Checkbox(f"[u]C[/u]omplete task #{t['id']} {t.get('subject', '')}",
+            parts.append(CheckBox(f"[u]C[/u]omplete task #{t['id']} {t.get('subject', '')}",
                                   value=False, id="complete"))
         refusal = plan.refusal()
         if refusal:
@@ -196,7 +288,7 @@ class RemoveLaneScreen(Dialog[tuple]):
                 f"The lane has uncommitted work. Forcing saves it as a new snapshot under "
                 f"refs/worklanes/archive/{name}/ first; `worklanes wt restore {name}` brings "
                 "it back.", style="yellow"), classes="warning"))
-            parts.append(Checkbox("[u]F[/u]orce (save the work as a snapshot, then remove)",
+            parts.append(CheckBox("[u]F[/u]orce (save the work as a snapshot, then remove)",
                                   value=False, id="force"))
         lines = plan.lines()
         if lines:
@@ -207,7 +299,7 @@ class RemoveLaneScreen(Dialog[tuple]):
         yield self.frame(*parts, title="Remove lane")
 
     def on_mount(self) -> None:
-        self.query_one("#ok", Button).focus()
+        self.set_focus(self.query_one("#ok", Button))   # now: typed-ahead keys come next
 
     def confirm(self) -> None:
         self.dismiss((self._checked("complete"), self._checked("force")))
@@ -258,12 +350,12 @@ class MergeLaneScreen(Dialog[tuple]):
             Static(self._forecast(), id="forecast", classes="hint"),
         ]
         if plan.check and not plan.already:
-            parts.append(Checkbox(f"Run the chec[u]k[/u] first: {plan.check}", value=True,
+            parts.append(CheckBox(f"Run the chec[u]k[/u] first: {plan.check}", value=True,
                                   id="check"))
         elif not plan.check:
             parts.append(Static(Text("No check configured ([lanes] check in .worklanes.toml)",
                                      style="dim"), classes="hint"))
-        parts.append(Checkbox("Remove the lane after, and delete its branch ([u]x[/u])",
+        parts.append(CheckBox("Remove the lane after, and delete its branch ([u]x[/u])",
                               value=False, id="remove"))
         if plan.problems:
             text = Text("Cannot merge:\n", style="bold red")
@@ -325,7 +417,7 @@ class CommandScreen(Dialog[str]):
     def compose(self):
         yield self.frame(
             Label(f"Command to run in lane {self.lane} (its own process group; Esc in the output cancels it)"),
-            Input(self.last, id="command", placeholder="e.g. git status --short"),
+            self.field(self.last, id="command", placeholder="e.g. git status --short"),
             self.buttons("Run"),
             title=f"Run in {self.lane}",
         )
@@ -334,6 +426,8 @@ class CommandScreen(Dialog[str]):
         command = self.query_one("#command", Input).value.strip()
         if command:
             self.dismiss(command)
+        else:
+            self.show_error("Type a command to run, e.g. git status --short")
 
 
 class ConfirmScreen(Dialog[bool]):
@@ -352,7 +446,7 @@ class ConfirmScreen(Dialog[bool]):
                          title=self.title_text)
 
     def on_mount(self) -> None:
-        self.query_one("#ok", Button).focus()
+        self.set_focus(self.query_one("#ok", Button))   # now: typed-ahead keys come next
 
     def action_ok(self) -> None:
         self.confirm()
@@ -397,10 +491,11 @@ class ApprovalScreen(Dialog[Any]):
     sequence and bidi override is drawn as a visible escape, and the whole call is
     shown, scrollable, never cut, so no tail can hide behind a harmless head."""
 
-    BINDINGS = [Binding("escape", "answer('deny')", "Deny"),
-                Binding("y", "answer('once')", "Allow once"),
+    BINDINGS = [Binding("y", "answer('once')", "Allow once"),
                 Binding("a", "answer('session')", "Always for this tool"),
-                Binding("n", "answer('deny')", "Deny")]
+                Binding("n", "answer('deny')", "Deny"),
+                # q and esc close it as a refusal, as they close every other view.
+                Binding("escape,q", "answer('deny')", "Deny", show=False)]
     DEFAULT_CSS = """
     ApprovalScreen .call { height: auto; max-height: 16; margin: 1 0; }
     """

@@ -29,6 +29,7 @@ def breakpoint_class(size: int, breakpoints: list[tuple[int, str]]) -> str | Non
 class MainScreen(Screen):
     BINDINGS = keys.bindings("global")
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    _zoomed: str | None = None
 
     def compose(self):
         opts = self.app.options
@@ -49,6 +50,9 @@ class MainScreen(Screen):
 
     def on_mount(self) -> None:
         self.app.start()
+
+    def on_screen_resume(self) -> None:
+        self.app.release_keys()   # held after Enter or Esc in a dialog that closed
 
     def pane(self, name: str) -> Widget:
         return self.query_one(PANES[name])
@@ -73,9 +77,25 @@ class MainScreen(Screen):
         idx = order.index(current) if current in order else -1
         self.action_focus_pane_named(order[(idx + delta) % len(order)])
 
+    # -- zoom ------------------------------------------------------------------------------
+    # Not Screen.maximize: it lays the pane out alone on a hatch, at its grid size, and hides
+    # the header and the key bar. Zoom is a layout of this screen: the other panes step
+    # aside and the zoomed one takes all the room between the header and the key bar.
+    @property
+    def zoomed(self) -> str | None:
+        """The zoomed pane's name, or None."""
+        return self._zoomed
+
+    def zoom_pane(self, name: str | None) -> None:
+        self._zoomed = name
+        for other, selector in PANES.items():
+            self.query_one(selector).set_class(other == name, "-zoom")
+        self.set_class(name is not None, "-zoomed")
+        self.app.refresh_bindings()
+
     def action_focus_pane_named(self, name: str) -> None:
-        if self.maximized is not None:
-            self.minimize()
+        if self.zoomed is not None and self.zoomed != name:
+            self.zoom_pane(None)
         if name == "chat":
             chat = self.query_one(ChatPane)
             self.focus_now(chat.input if not chat.input.disabled else chat.log_view)
@@ -83,13 +103,7 @@ class MainScreen(Screen):
             self.focus_now(self.query_one(PANE_WIDGETS[name]))
 
     def action_zoom(self) -> None:
-        if self.maximized is not None:
-            self.minimize()
-        else:
-            name = self.current_pane()
-            if name:
-                self.maximize(self.pane(name), container=False)
-        self.app.refresh_bindings()
+        self.zoom_pane(None if self.zoomed is not None else self.current_pane())
 
     def action_chat_focus(self) -> None:
         chat = self.query_one(ChatPane)
@@ -107,12 +121,11 @@ class MainScreen(Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "agent_cancel":
             # Shown (and live) only when there is something to cancel.
-            return self.query_one(ChatPane).running or self.maximized is not None
+            return self.query_one(ChatPane).running or self.zoomed is not None
         return True
 
     def action_agent_cancel(self) -> None:
         if self.query_one(ChatPane).cancel_turn():
             return
-        if self.maximized is not None:
-            self.minimize()
-            self.app.refresh_bindings()
+        if self.zoomed is not None:
+            self.zoom_pane(None)

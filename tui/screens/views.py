@@ -12,12 +12,14 @@ from textual.widgets import Log, Static
 
 from tui import format as fmt
 from tui import keys
-from tui.widgets.panes import KeyBar
+from tui.widgets.panes import SCROLL_KEYS, KeyBar
 
 MAX_DIFF_LINES = 20_000
 
 
 class TextLog(Log):
+    BINDINGS = SCROLL_KEYS
+
     # The styles of these views are here rather than in app.tcss: parsed when a view
     # first opens, not before the app's first paint.
     DEFAULT_CSS = """

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Input, Static
 
@@ -38,6 +39,7 @@ class ToolCall(Static):
         self.summary = input_summary(name, data)
         self.state = "running"
         self.result = ""
+        self.approval = ""   # "waiting" while the approval dialog is open, then the answer
 
     def finish(self, output: str, is_error: bool = False, denied: bool = False) -> None:
         self.state = "denied" if denied else "error" if is_error else "ok"
@@ -55,8 +57,13 @@ class ToolCall(Static):
         t.append(self.tool_name, style="bold")
         t.append(f"  {self.summary}", style="dim")
         if self.state == "running":
-            t.append("  running…", style="yellow")
+            waiting = self.approval == "waiting"
+            t.append("  waiting for your approval…" if waiting else "  running…", style="yellow")
+            if self.approval and not waiting:
+                t.append(f"  ({self.approval})", style="dim")
         else:
+            if self.approval and self.approval != "waiting" and self.state != "denied":
+                t.append(f"  ({self.approval})", style="dim")
             t.append("\n  → ", style="dim")
             t.append(self.result, style="red" if self.state != "ok" else "")
         return t
@@ -71,11 +78,42 @@ WELCOME = ("The agent works on this board with the same actions as your keys: it
 
 
 class ChatLog(VerticalScroll):
-    """Focusable, so the pane keeps the focus (and its keys) while the input is off."""
+    """Focusable, so the pane keeps the focus (and its keys) while the input is off.
+
+    While the input cannot take text (a turn runs, the agent is loading or off), what
+    someone types here was meant for the input: printable keys are held for it, never
+    taken as app keys (the ``q`` of "quickly" must not quit, its ``r`` not reconcile)."""
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        # Textual leaves the app's bindings of the keys a widget consumes out of its
+        # binding chain, priority ones included: so they reach on_key below.
+        return self._holds_text() and character is not None and character.isprintable()
+
+    def _holds_text(self) -> bool:
+        view = self.parent
+        return isinstance(view, ChatView) and view.input.disabled
+
+    def on_key(self, event: Any) -> None:
+        view = self.parent
+        if event.is_printable and isinstance(view, ChatView) and self._holds_text():
+            event.stop()
+            event.prevent_default()
+            view.hold_typed(event.character or "")
+
+    def on_focus(self) -> None:
+        view = self.parent
+        if isinstance(view, ChatView):
+            view.forget_typed()
 
 
 class ChatInput(Input):
-    pass
+    BINDINGS = [Binding("escape", "leave", "Leave chat")]
+
+    def action_leave(self) -> None:
+        """Esc: back to the conversation, where the pane keys work again."""
+        view = self.parent
+        if isinstance(view, ChatView):
+            view.log_view.focus()
 
 
 class ChatView(Vertical):
@@ -89,6 +127,8 @@ class ChatView(Vertical):
         self._md: Any = None
         self._stream: Any = None
         self._tools: dict[str, ToolCall] = {}
+        self._held = ""           # typed while the input could not take it
+        self.off_reason = ""      # why the input is off for good (no agent), if it is
 
     def compose(self):
         yield ChatLog(id="chat-log")
@@ -158,6 +198,11 @@ class ChatView(Vertical):
         self._tools[tool_use_id] = widget
         self._mount(widget)
 
+    def awaiting_approval(self, tool: str) -> "ToolCall | None":
+        """The running call of this tool an approval is about (the newest one)."""
+        calls = [w for w in self._tools.values() if w.tool_name == tool and w.state == "running"]
+        return calls[-1] if calls else None
+
     def tool_finished(self, tool_use_id: str, name: str, output: str, is_error: bool = False,
                       denied: bool = False) -> None:
         widget = self._tools.get(tool_use_id)
@@ -170,8 +215,46 @@ class ChatView(Vertical):
     def set_running(self, running: bool) -> None:
         if running and self.input.has_focus:
             self.log_view.focus()
-        self.input.disabled = running
         self.set_class(running, "-running")
+        if running:
+            self.input.disabled = True
+        else:
+            self.enable_input()
+
+    def hold_typed(self, text: str) -> None:
+        """Text typed while the input is off: kept for it, or (the agent is off for
+        good) dropped with a hint instead of reaching an app key."""
+        if self.off_reason:
+            if not self._held:
+                self.notify(f"Chat is off: {self.off_reason}. Tab or esc leaves the chat.",
+                            severity="warning")
+            self._held = "x"   # one hint per visit, not one per key
+            return
+        self._held += text
+        running = "working… esc cancels · " if self.has_class("-running") else ""
+        self.border_subtitle = f"{running}kept for the input: {clip(self._held, 24)}"
+
+    def forget_typed(self) -> None:
+        """Focus left the pane: the next visit gets its hint again."""
+        if self.off_reason:
+            self._held = ""
+
+    def enable_input(self) -> None:
+        """The input takes text again, starting with what was typed while it could not."""
+        inp = self.input
+        inp.disabled = False
+        if self._held and not self.off_reason:
+            inp.value += self._held
+            inp.cursor_position = len(inp.value)
+            self._held = ""
+        if "kept for the input" in (self.border_subtitle or ""):
+            self.border_subtitle = ""
+
+    async def clear(self) -> None:
+        """Take the drawn conversation off the pane (another one is about to be drawn)."""
+        await self.end_text()
+        self._tools.clear()
+        await self.log_view.remove_children()
 
     async def show_history(self, history: list[dict[str, Any]]) -> None:
         """Draw a restored conversation (API message format) without streaming it."""
@@ -196,9 +279,18 @@ class ChatView(Vertical):
                 elif kind == "tool_result":
                     results[block.get("tool_use_id", "")] = (_result_text(block.get("content")),
                                                              bool(block.get("is_error")))
+        from core.agent.events import result_kind
+
         for tid, (text, is_error) in results.items():
             if tid in self._tools:
-                self._tools[tid].finish(text, is_error)
+                kind = result_kind(text)
+                # Drawn as it was live: a denial as a denial, and a turn that was cut off
+                # says so after its last call.
+                self._tools[tid].finish(text, is_error, denied=kind == "denied")
+                if kind in ("cancelled", "interrupted"):
+                    at = widgets.index(self._tools[tid]) + 1
+                    widgets.insert(at, Static(Text(f"Turn ended: {kind}"),
+                                              classes="notice -warn"))
         if not widgets:
             self.notice(WELCOME)
             return

@@ -20,6 +20,17 @@ from tui.compat import LogWithoutMeasureThread
 
 W = TypeVar("W", bound=Widget)
 
+# A Log (the event tail, the diff and output views) has no keys of its own: Textual binds
+# these on its scrolling containers only, so End never reached the end of a long output.
+SCROLL_KEYS = [Binding("up", "scroll_up", "Up", show=False),
+               Binding("down", "scroll_down", "Down", show=False),
+               Binding("pageup", "page_up", "Page up", show=False),
+               Binding("pagedown", "page_down", "Page down", show=False),
+               Binding("home", "scroll_home", "Top", show=False),
+               Binding("end", "scroll_end", "End", show=False),
+               Binding("left", "scroll_left", "Left", show=False),
+               Binding("right", "scroll_right", "Right", show=False)]
+
 
 class Pane(Vertical):
     """A frame around a pane of more than one widget; it can be zoomed to the screen."""
@@ -33,7 +44,7 @@ class Pane(Vertical):
 
 def pane(widget: W, title: str) -> W:
     """Make ``widget`` a pane: the ``pane`` class draws its frame (app.tcss), the title
-    sits in the frame, and zoom (z) can maximize it."""
+    sits in the frame, and zoom (z) can give it the whole screen."""
     widget.add_class("pane")
     widget.border_title = title
     return widget
@@ -64,6 +75,8 @@ def _k(n: int) -> str:
 
 
 class EventTail(LogWithoutMeasureThread):
+    BINDINGS = SCROLL_KEYS
+
     """The event log, newest at the bottom. Lines are plain strings (bounded by
     ``max_lines``) coloured at render time, so a burst of 10,000 events costs one
     write of at most ``max_lines`` strings. It never scrolls sideways (app.tcss), so it
@@ -90,6 +103,8 @@ class QuickAdd(Input):
     """``n`` on the board: type a subject, Enter creates the task, Esc gives up."""
 
     BINDINGS = [Binding("escape", "close", "Cancel", show=True)]
+    # Keys typed after these wait until the board has the focus back (tui/actions.py).
+    HOLD_KEYS_AFTER = ("enter", "escape")
 
     class Closed(Message):
         pass
@@ -101,6 +116,10 @@ class QuickAdd(Input):
         self.value = ""
         self.display = False
         self.post_message(self.Closed())
+
+
+# Always on the key bar, right-aligned: how to find every key, and how to leave.
+PINNED = frozenset({"app.help", "app.quit"})
 
 
 class KeyBar(Static):
@@ -144,7 +163,10 @@ class KeyBar(Static):
                     self.get_component_rich_style("key-bar--description") + dim + click)
 
     def render(self) -> Text:
+        """The focused pane's keys from the left; help, quit and the palette pinned on
+        the right, so a narrow terminal cuts a pane key, never the way to help or out."""
         text = Text(no_wrap=True, overflow="ellipsis", end="")
+        right = Text(end="")
         app = self.app
         shown: set[str] = set()
         active = self.screen.active_bindings
@@ -152,15 +174,16 @@ class KeyBar(Static):
             if not binding.show or binding.action in shown or key == app.COMMAND_PALETTE_BINDING:
                 continue
             shown.add(binding.action)
-            self._key(text, key, app.get_key_display(binding), binding.description, enabled)
+            self._key(right if binding.id in PINNED else text, key,
+                      app.get_key_display(binding), binding.description, enabled)
         palette = active.get(app.COMMAND_PALETTE_BINDING) if app.ENABLE_COMMAND_PALETTE else None
         if palette is not None:
-            right = Text(end="")
+            right.append("  ")
             self._key(right, palette.binding.key, app.get_key_display(palette.binding),
                       palette.binding.description, palette.enabled)
-            room = self.size.width - right.cell_len
-            if text.cell_len > room:
-                text.truncate(max(0, room - 1), overflow="ellipsis")
-            text.pad_right(max(0, room - text.cell_len))
-            text.append_text(right)
+        room = self.size.width - right.cell_len
+        if text.cell_len > room:
+            text.truncate(max(0, room - 1), overflow="ellipsis")
+        text.pad_right(max(0, room - text.cell_len))
+        text.append_text(right)
         return text

@@ -305,8 +305,10 @@ class KeyedTable(ScrollView, can_focus=True):
 
 class TaskTable(KeyedTable):
     BINDINGS = keys.bindings("tasks")
-    COLUMNS = (Column("ID", "id"), Column("", "mark"), Column("Subject", "subject", flex_min=20),
-               Column("Owner", "owner"), Column("Lane", "lane"), Column("Blocked by", "blocked"))
+    # Ready/blocked right after the subject, which gives way first on a narrow pane: it
+    # says what can be worked on next, the most useful thing on the board.
+    COLUMNS = (Column("ID", "id"), Column("", "mark"), Column("Subject", "subject", flex_min=12),
+               Column("Blocked by", "blocked"), Column("Owner", "owner"), Column("Lane", "lane"))
 
     @property
     def selected_task_id(self) -> int | None:
