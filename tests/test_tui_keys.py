@@ -384,7 +384,8 @@ async def test_z_zooms_the_focused_pane_and_esc_restores(demo):
 
 
 async def test_question_mark_shows_every_key(demo):
-    async with running(demo) as (pilot, app):
+    # Tall enough for every key at once (the lane agents' keys made the list longer).
+    async with running(demo, size=(120, 44)) as (pilot, app):
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = screen_text(app)

@@ -17,13 +17,14 @@ from textual.worker import Worker, WorkerState
 from core import present
 from core.errors import NotFoundError, WorklanesError
 from tui.panes import Quiet
+from tui.panes.lane_agents import LaneAgentColumn
 from tui.messages import (ActionDone, CommandFinished, DiffLoaded, LanesLoaded,
                           LaneStatusesLoaded, ReconcileDone)
 from tui.state import current_branch
 from tui.widgets.tables import LaneTable
 
 
-class LanesPane(Quiet, LaneTable):
+class LanesPane(Quiet, LaneAgentColumn, LaneTable):
     def __init__(self, clock: Callable[[], float], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.clock = clock
@@ -36,6 +37,7 @@ class LanesPane(Quiet, LaneTable):
         self._status_running = False
         self._status_again = False
         self._last_command = ""
+        self.init_agents()
 
     @property
     def ws(self):
@@ -56,6 +58,7 @@ class LanesPane(Quiet, LaneTable):
             self.border_subtitle = ""
             old = {lane["name"]: lane.get("status") for lane in self.lanes}
             self.lanes = msg.lanes
+            self.read_agents()
             self._draw()
             if old != {lane["name"]: lane.get("status") for lane in msg.lanes} and self.loaded:
                 self.request_status_refresh()
@@ -71,7 +74,7 @@ class LanesPane(Quiet, LaneTable):
             self.request_status_refresh()
 
     def _draw(self) -> None:
-        self.show(self.lanes, self.statuses, self.clock())
+        self.show(self.lanes, self.statuses, self.clock(), self.agents, self.frame)
         kept = sum(1 for lane in self.lanes if lane.get("status") == "kept")
         dirty = sum(1 for st in self.statuses.values() if st.dirty)
         self.border_title = f"Lanes {len(self.lanes)} · {kept} kept · {dirty} dirty"
