@@ -63,8 +63,10 @@ class LaneView(Quiet, ChatView):
             if log is None:
                 return            # _load_log posts again once it is read
             self.ready = True
-            await self.show_history(log.history, restored=f"— lane {msg.lane}: its conversation —",
-                                    empty=None)
+            await self.show_history(
+                log.history, restored=f"— lane {msg.lane}: its conversation —",
+                empty=None if log.items else f"Lane {msg.lane}'s agent has no saved "
+                "conversation. a starts it; a message typed here starts a turn with it.")
         items = self.host.items_since(msg.lane, self.drawn)
         self.drawn += len(items)
         await self.draw_items(items)
