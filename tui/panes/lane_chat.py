@@ -8,6 +8,7 @@ replaces; the view draws the lane on screen, all its new events at once."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from textual import work
@@ -17,6 +18,12 @@ from tui.lane_host import UserSaid
 from tui.messages import LaneOutput, message, AppMessage
 from tui.panes import Quiet
 from tui.widgets.chat import ChatView
+
+
+# A streaming reply is drawn at most this often: each draw of a growing reply lays the
+# screen out again, and eight agents' tokens must not turn into eight times the layouts.
+# The first words after a pause are drawn at once.
+DRAW_EVERY = 0.05
 
 
 @message
@@ -34,6 +41,8 @@ class LaneView(Quiet, ChatView):
         self.lane: str | None = None
         self.drawn = 0            # items of the lane's log on screen
         self.ready = False        # its transcript is drawn
+        self._drawn_at = 0.0
+        self._later = False       # a draw is scheduled
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -58,6 +67,13 @@ class LaneView(Quiet, ChatView):
     async def on_lane_output(self, msg: LaneOutput) -> None:
         if msg.lane != self.lane:
             return
+        wait = self._drawn_at + DRAW_EVERY - time.monotonic()
+        if wait > 0:
+            if not self._later:
+                self._later = True
+                self.set_timer(wait, self._draw_later)
+            return
+        self._drawn_at = time.monotonic()
         if not self.ready:
             log = self.host.existing_log(msg.lane)
             if log is None:
@@ -70,6 +86,11 @@ class LaneView(Quiet, ChatView):
         items = self.host.items_since(msg.lane, self.drawn)
         self.drawn += len(items)
         await self.draw_items(items)
+
+    def _draw_later(self) -> None:
+        self._later = False
+        if self.lane is not None:
+            self.post_message(LaneOutput(self.lane))
 
     async def draw_items(self, items: list[Any]) -> None:
         from core.agent import TextDelta
