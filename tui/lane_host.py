@@ -3,10 +3,11 @@ approval queue for the whole app, and a log of what each lane's agent showed, so
 pane can switch to any agent and draw its conversation, then follow it live.
 
 Agents call ``_on_event`` from their own threads, many at once. The hot path is kept
-short: an event is appended to its lane's log under a lock, and a wake-up message is
-posted that replaces the previous one of the same lane still in the queue. The UI thread
-draws only the lane on screen, all its new events in one go; the other lanes' text is
-never drawn until someone looks at them.
+short: an event is appended to its lane's log under a lock, and the chat pane's lane view
+is woken only if it shows that lane and has no wake-up of it pending (one message then
+stands for a whole burst of deltas), or when a reply starts (so the app hears of each
+agent's first words). The UI thread draws only the lane on screen, all its new events in
+one go; the other lanes' text is never drawn until someone looks at them.
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ class LaneHost:
         self.runner: Any = None
         self.dispatcher: Any = None
         self.stopped = False
+        self.shown: str | None = None       # the lane the chat pane shows (set by its view)
+        self._woken: set[str] = set()       # lanes with a wake-up not yet handled
         self._lock = threading.Lock()
         self._logs: dict[str, LaneLog] = {}
 
@@ -136,6 +139,11 @@ class LaneHost:
         with self._lock:
             return self._logs.get(lane)
 
+    def woken(self, lane: str) -> None:
+        """The view handles a wake-up of ``lane``: the next new event wakes it again."""
+        with self._lock:
+            self._woken.discard(lane)
+
     def items_since(self, lane: str, start: int) -> list[Any]:
         with self._lock:
             log = self._logs.get(lane)
@@ -143,7 +151,7 @@ class LaneHost:
 
     # -- the agents' threads ----------------------------------------------------------------
     def _on_event(self, ev: Any) -> None:
-        from core.agent.lane_agent import ApprovalAnswered, ApprovalAsked, StateChanged
+        from core.agent.lane_agent import ApprovalAsked, StateChanged
         from core.agent.events import TurnFinished
         from core.dispatch import Dispatched, NotStarted
 
@@ -155,8 +163,12 @@ class LaneHost:
             self.log_of(ev.lane, event.record.get("session"))
             self.post(LaneAgentChanged(ev.lane, event.state, dict(event.record)))
             return
+        from core.agent.events import TextDelta
+
         log = self.log_of(ev.lane)
         with self._lock:
+            starts = isinstance(event, TextDelta) and not (
+                log.items and isinstance(log.items[-1], TextDelta))
             if not log.turn_open:
                 # The agent thread itself calls this: its history holds the turn's prompt.
                 log.turn_open = True
@@ -165,9 +177,12 @@ class LaneHost:
                     log.items.append(UserSaid(text))
             if isinstance(event, TurnFinished):
                 log.turn_open = False
-            if not isinstance(event, ApprovalAnswered):
-                log.items.append(event)
-        self.post_output(LaneOutput(ev.lane))
+            log.items.append(event)
+            wake = (ev.lane == self.shown or starts) and ev.lane not in self._woken
+            if wake:
+                self._woken.add(ev.lane)
+        if wake:
+            self.post_output(LaneOutput(ev.lane))
         if isinstance(event, ApprovalAsked):
             self.post(LaneAgentNote(ev.lane, event))
 

@@ -102,7 +102,7 @@ class ChatPane(Quiet, ChatView):
             inp.disabled = busy
             inp.placeholder = (f"Lane {lane}: working… (esc cancels)" if busy
                                else f"Message lane {lane}'s agent… (Enter sends)")
-        self.set_class(busy, "-running")
+        # No class toggled here: a class change restyles every widget of the conversation.
         self.border_subtitle = "working… esc cancels" if busy else ""
         self.app.refresh_bindings()
 

@@ -26,6 +26,10 @@ from tui.widgets.chat import ChatView
 DRAW_EVERY = 0.05
 
 
+ANSWERED = {"once": "Allowed once", "session": "Allowed for this session", "deny": "Denied",
+            "unanswered": "Withdrawn: the turn ended before an answer"}
+
+
 @message
 class ShowLane(AppMessage, bubble=False):
     lane: str | None
@@ -55,7 +59,10 @@ class LaneView(Quiet, ChatView):
         await self.end_text()
         self._tools.clear()
         await self.log_view.remove_children()
+        if self.lane is not None:
+            self.host.woken(self.lane)   # a wake-up it may still wait for will not come
         self.lane, self.drawn, self.ready = msg.lane, 0, False
+        self.host.shown = msg.lane
         if msg.lane is not None:
             self._load_log(msg.lane)
 
@@ -66,14 +73,16 @@ class LaneView(Quiet, ChatView):
 
     async def on_lane_output(self, msg: LaneOutput) -> None:
         if msg.lane != self.lane:
+            self.host.woken(msg.lane)
             return
         wait = self._drawn_at + DRAW_EVERY - time.monotonic()
         if wait > 0:
-            if not self._later:
+            if not self._later:     # still "woken": the agents post nothing meanwhile
                 self._later = True
                 self.set_timer(wait, self._draw_later)
             return
         self._drawn_at = time.monotonic()
+        self.host.woken(msg.lane)   # before reading: what comes after wakes us again
         if not self.ready:
             log = self.host.existing_log(msg.lane)
             if log is None:
@@ -94,7 +103,7 @@ class LaneView(Quiet, ChatView):
 
     async def draw_items(self, items: list[Any]) -> None:
         from core.agent import TextDelta
-        from core.agent.lane_agent import ApprovalAsked
+        from core.agent.lane_agent import ApprovalAnswered, ApprovalAsked
 
         text: list[str] = []
         for item in items:
@@ -111,6 +120,8 @@ class LaneView(Quiet, ChatView):
                 await self.end_text()
                 self.notice(f"Waiting for your answer: {visible(item.request.summary)} "
                             "(j answers)", "warn")
+            elif isinstance(item, ApprovalAnswered):
+                self.notice(ANSWERED.get(item.decision, item.decision), "info")
             else:
                 await self.draw_event(item)
         if text:
