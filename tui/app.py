@@ -307,9 +307,15 @@ class WorklanesApp(QuietAfterExit, ActionRunner, App):
 
     # -- lane agents (tui/lane_host.py posts these from their threads) ----------------------
     def on_lane_agent_changed(self, msg: LaneAgentChanged) -> None:
+        from core.agent.lane_state import LIVE_STATES
+
+        before = (self.lane_table.agents.get(msg.lane) or {}).get("state")
         self.lane_table.agent_changed(msg.lane, msg.record)
         self._count_agents()
-        if msg.lane == self.lane_table.selected_key:
+        if msg.lane == self.lane_table.selected_key and msg.state in LIVE_STATES \
+                and before not in LIVE_STATES:
+            # A turn starts on the selected lane: show it. Not on every later change,
+            # which would undo a B pressed meanwhile.
             self.chat.follow(msg.lane, True)
         if msg.lane == self.chat.shown_lane:
             self.chat.sync_input()
