@@ -142,3 +142,12 @@ def test_breakpoint_class_agrees_with_textual():
     for width in (0, 40, 99, 100, 120, 300):
         assert {breakpoint_class(width, points)} == Screen._get_breakpoint_classes(
             Screen(), width, points), width
+
+
+async def test_driver_is_the_terminal_writer():
+    app = Probe()
+    async with app.run_test():
+        driver = getattr(app, "_driver", None)
+        assert driver is not None and callable(getattr(driver, "write", None)), broken(
+            "write_to_terminal / App._driver", "the app has no driver with write()")
+        compat.write_to_terminal(app, "\x1b]9;headless: nothing written\x07")  # no terminal

@@ -75,6 +75,14 @@ class Tmux:
             last = now
         return last
 
+    def exit_code(self, marker: Path, timeout: float = 15.0) -> str:
+        """What the command wrote to ``marker`` once it exited (``cmd; echo $? > marker``)."""
+        deadline = time.monotonic() + timeout
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert marker.exists(), self.screen()
+        return marker.read_text().strip()
+
     def kill_server_only(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True,
                        env=self.env, timeout=10)
@@ -175,11 +183,7 @@ def test_e2e_task_lane_keep_remove_shell_quit(tmp_path):
         tmux.wait(lambda t: "Lanes 1" in t, what="one lane left")
 
         tmux.keys("q")
-        deadline = time.monotonic() + 15
-        while not marker.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert marker.exists(), tmux.screen()
-        assert marker.read_text().strip() == "0"
+        assert tmux.exit_code(marker) == "0"
     finally:
         tmux.kill()
 

@@ -140,6 +140,8 @@ def test_budget_and_parallelism_come_from_worklanes_toml(ws):
     (ws.root / ".worklanes.toml").write_text("[agent]\nmax_parallel = 2\nlane_token_budget = 5000\n"
                                              "env_drop = ['X']\n")
     assert load_lane_agent_config(ws.root) == LaneAgentConfig(2, 5000)
+    from core.agent.config import agent_table   # the agent's own keys, in the same table
+    assert agent_table(ws.root) == {"env_drop": ["X"]}
     (ws.root / ".worklanes.toml").write_text("[agent]\nmax_parallel = 0\n")
     with pytest.raises(InvalidInputError, match="max_parallel must be a whole number >= 1"):
         load_lane_agent_config(ws.root)

@@ -507,7 +507,8 @@ async def test_zoomed_events_show_long_lines_whole(repo):
 
 
 async def test_question_mark_shows_every_key(demo):
-    async with running(demo, size=(120, 44)) as (pilot, app):   # tall enough for all
+    # Tall enough for every key at once (the lane agents' keys made the list longer).
+    async with running(demo, size=(120, 44)) as (pilot, app):
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = screen_text(app)

@@ -82,6 +82,20 @@ def test_merge_modal(snap_compare, demo_app):
     assert snap_compare(demo_app, terminal_size=WIDE, run_before=run)
 
 
+def test_lane_agent_states(snap_compare, tmp_path):
+    """What an agent left on each lane shows in the lanes pane and the header; the chat
+    pane follows the selected lane's agent."""
+    from core.workspace import Workspace
+
+    root = make_demo_repo(tmp_path / "demo", epoch=FIXED_EPOCH)
+    ws = Workspace.open(root)
+    names = [lane["name"] for lane in ws.lanes.list()]
+    ws.lanes.update(names[0], agent={"state": "done", "tokens": {"input": 12000, "output": 800}})
+    ws.lanes.update(names[1], agent={"state": "running", "pid": 2 ** 22 + 7, "proc_start": "1",
+                                     "tokens": {"input": 300, "output": 20}})   # its process died
+    assert snap_compare(create_app(root, **fixed_options()), terminal_size=WIDE, run_before=_ready)
+
+
 def test_help_screen(snap_compare, demo_app):
     async def run(pilot) -> None:
         await _ready(pilot)

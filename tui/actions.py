@@ -22,7 +22,7 @@ from tui.messages import ActionDone, ActionFailed, AppMessage
 # Enter, "w"), they must reach the new row, not the one selected before it.
 ACTS_ON_SELECTION = frozenset({"task_edit", "task_cycle_status", "task_blockers", "lane_create",
                                "lane_keep", "lane_remove", "lane_diff", "lane_run",
-                               "lane_shell", "lane_merge"})
+                               "lane_shell", "lane_merge", "agent_start"})
 
 
 

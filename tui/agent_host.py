@@ -26,6 +26,7 @@ class AgentHost:
         self.agent: Any = None
         self.cancel = threading.Event()
         self.running = False
+        self.lane_host: Any = None
 
     def load(self) -> Message:
         """Build the agent, resuming the last session. Importing core.agent is cheap;
@@ -37,6 +38,8 @@ class AgentHost:
         if not config.has_key:
             return AgentUnavailable(config.missing_key_message(), config.model)
         self.agent = Agent.resume_last(self.ws, config, approver=self.approve)
+        if self.lane_host is not None:   # the board agent can delegate to lane agents
+            self.agent.tools.lane_agents = self.lane_host.ensure(config)
         return AgentReady(self.agent, config.model, list(self.agent.history), self.agent.usage)
 
     def new_session(self) -> Any:
@@ -59,6 +62,7 @@ class AgentHost:
             self.agent.send(text, on_event=lambda ev: self.post(AgentEvent(ev)), cancel=self.cancel)
         finally:
             self.running = False
+        self.lane_host: Any = None
 
     def approve(self, request: Any) -> Any:
         """Called by the agent from its thread; blocks until the user answers, the turn

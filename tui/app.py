@@ -28,14 +28,18 @@ from core.workspace import Workspace
 from tui import format as fmt
 from tui import keys
 from tui.actions import ActionRunner
-from tui.compat import QuietAfterExit, hide_toast_rack
-from tui.messages import (ActionDone, ActionFailed, AppMessage, BoardSelected, EventsAppended,
-                          LanesChanged, LanesLoaded, LaneStatusesLoaded, TasksLoaded,
-                          TokensUsed)
+from tui.compat import QuietAfterExit, hide_toast_rack, write_to_terminal
+from tui.messages import (ActionDone, ActionFailed, AppMessage, ApprovalsChanged, BoardSelected,
+                          DispatchEnded, EventsAppended, LaneAgentChanged, LaneAgentNote,
+                          LanesChanged, LanesLoaded, LaneStatusesLoaded, TasksLoaded, TokensUsed)
+from tui.notify import Notifier
 from tui.state import BoardCache, LaneReader, task_file_count
 from tui.watch import Changes, Watcher
 from tui.widgets.tables import KeyedTable
 
+# Quitting waits this long for the lane agents to notice their cancel and record it
+# (each notices within 50 ms); one that does not reads "interrupted" when reopened.
+AGENTS_STOP_WAIT = 5.0
 # Old events shown at startup: enough to fill a zoomed pane on a tall terminal; the tail
 # keeps more as new ones arrive. Each one drawn is formatted before the first paint.
 INITIAL_TAIL = 150
@@ -71,6 +75,7 @@ class AppOptions:
     cursor_blink: bool = True
     max_event_lines: int = 2000
     on_first_paint: Callable[[], None] | None = None  # called once the first full frame is drawn
+    alert_sink: Callable[[str], None] | None = None   # where bell / OSC 9 / OSC 777 go (the terminal)
 
 
 class WorklanesApp(QuietAfterExit, ActionRunner, App):
@@ -96,8 +101,15 @@ class WorklanesApp(QuietAfterExit, ActionRunner, App):
         self._loaded: set[str] = set()
         self.command_cancel: threading.Event | None = None   # of the command ! runs now
         from tui.agent_host import AgentHost
+        from tui.lane_host import LaneHost
+        self.lane_host = LaneHost(ws, self.post_message, self.options.model,
+                                  self.options.base_url, self.options.policy)
         self.agent_host = AgentHost(ws, self.post_message, self.options.model,
                                     self.options.base_url, self.options.policy)
+        self.agent_host.lane_host = self.lane_host
+        self.alert = Notifier(ws.root, self.options.alert_sink
+                              or (lambda text: write_to_terminal(self, text)),
+                              lambda problem: self.report_error("reading [notify]", problem))
         self._gc_paused = False
         self._gc_frozen = False
         self._lane_note_shown = False
@@ -193,6 +205,7 @@ class WorklanesApp(QuietAfterExit, ActionRunner, App):
             self._mark_loaded("tasks")
         elif isinstance(msg, LanesLoaded):
             self.lane_table.show_index(msg)
+            self._count_agents()
             self._mark_loaded("lanes")
             self._watch_lanes()
         elif isinstance(msg, EventsAppended):
@@ -317,6 +330,68 @@ class WorklanesApp(QuietAfterExit, ActionRunner, App):
     def on_board_selected(self, msg: BoardSelected) -> None:
         if msg.lane:
             self.lane_table.select_key(msg.lane)   # the lanes cursor follows the board
+        self.chat.follow(msg.lane, self.lane_table.has_agent(msg.lane))
+
+    def on_keyed_table_row_highlighted(self, msg: KeyedTable.RowHighlighted) -> None:
+        if msg.table is self.lane_table and msg.key:
+            self.chat.follow(msg.key, self.lane_table.has_agent(msg.key))
+
+    # -- lane agents (tui/lane_host.py posts these from their threads) ----------------------
+    def on_lane_agent_changed(self, msg: LaneAgentChanged) -> None:
+        from core.agent.lane_state import LIVE_STATES
+
+        before = (self.lane_table.agents.get(msg.lane) or {}).get("state")
+        self.lane_table.agent_changed(msg.lane, msg.record)
+        self._count_agents()
+        if msg.lane == self.lane_table.selected_key and msg.state in LIVE_STATES \
+                and before not in LIVE_STATES:
+            # A turn starts on the selected lane: show it. Not on every later change,
+            # which would undo a B pressed meanwhile.
+            self.chat.follow(msg.lane, True)
+        if msg.lane == self.chat.shown_lane:
+            self.chat.sync_input()
+        if msg.state in ("done", "failed"):
+            error = msg.record.get("error")
+            self.alert(f"worklanes: lane {msg.lane}",
+                       f"agent {msg.state}" + (f": {error}" if error else ""))
+
+    def on_lane_agent_note(self, msg: LaneAgentNote) -> None:
+        from core.agent.lane_agent import ApprovalAsked
+        from core.dispatch import Dispatched, NotStarted
+        from core.safe_text import visible
+
+        ev = msg.event
+        if isinstance(ev, ApprovalAsked):
+            # A toast and the queue, never a modal: the user may be typing elsewhere.
+            self.notify(f"Lane {msg.lane} asks: {visible(ev.request.summary)} (j answers)",
+                        title="Waiting for you", severity="warning", timeout=6)
+            self.alert(f"worklanes: lane {msg.lane}", f"asks to run {ev.request.tool}")
+        elif isinstance(ev, Dispatched):
+            made = " (new lane)" if ev.created else ""
+            self.notify(f"Dispatched task #{ev.task_id} to lane {msg.lane}{made}", timeout=3)
+        elif isinstance(ev, NotStarted):
+            self.notify(f"Not started: {ev.reason}", severity="warning", timeout=5)
+
+    def on_approvals_changed(self, msg: ApprovalsChanged) -> None:
+        self.refresh_bindings()
+
+    def on_dispatch_ended(self, msg: DispatchEnded) -> None:
+        if msg.error:
+            self.report_error("dispatching ready tasks", msg.error)
+            return
+        result = msg.result
+        if result is None or result.stopped:
+            return
+        ok = sum(1 for r in result.runs.values() if r.ok)
+        if not result.runs:
+            self.notify("Dispatch: no task was ready", timeout=4)
+        else:
+            self.notify(f"Dispatch done: {ok} of {len(result.runs)} agent(s) finished well",
+                        severity="information" if ok == len(result.runs) else "warning",
+                        timeout=6)
+
+    def _count_agents(self) -> None:
+        self.status_line.agents = self.lane_table.agent_counts()
 
     def on_lane_statuses_loaded(self, msg: LaneStatusesLoaded) -> None:
         self.status_line.branch = msg.branch
@@ -383,6 +458,8 @@ class WorklanesApp(QuietAfterExit, ActionRunner, App):
         join of worker threads returns at once, even mid-turn. Also on unmount: a
         shutdown without exit() (run_test, a crash) must not leave the watcher behind."""
         self.agent_host.cancel.set()
+        self.lane_host.stop()
+        self.lane_host.wait(AGENTS_STOP_WAIT)
         if self.command_cancel is not None:
             self.command_cancel.set()
         if self.watcher is not None:

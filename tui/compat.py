@@ -83,3 +83,12 @@ def notifications(app: App) -> list[Any]:
     """The notifications the app holds now (shown or waiting). App offers ``notify`` and
     ``clear_notifications`` but no way to read them; tests and the screenshot script ask."""
     return list(app._notifications)
+
+
+def write_to_terminal(app: App, text: str) -> None:
+    """Write an escape sequence (a desktop notification, OSC 9 / OSC 777) to the terminal
+    beside the app's output. ``App.bell`` writes "\\a" the same way but has no public
+    sibling for other sequences; ``_driver`` is the one writer of the terminal."""
+    driver = app._driver
+    if driver is not None and not app.is_headless:
+        driver.write(text)

@@ -220,3 +220,51 @@ def ui_message(exc: Any) -> str:
     for cli, app in _CLI_HINTS:
         text = text.replace(cli, app)
     return text
+
+
+# -- lane agents ------------------------------------------------------------------------
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+AGENT_STYLE = {"running": "yellow", "waiting": "bold black on yellow", "done": "green",
+               "failed": "bold red", "cancelled": "dim", "interrupted": "bold magenta",
+               "idle": "dim"}
+
+
+def agent_tokens(record: dict[str, Any] | None) -> int:
+    tokens = (record or {}).get("tokens")
+    if not isinstance(tokens, dict):
+        return 0
+    return sum(v for v in tokens.values() if isinstance(v, int) and not isinstance(v, bool))
+
+
+def short_count(n: int) -> str:
+    return f"{n / 1000:.1f}k" if n >= 1000 else str(n)
+
+
+def agent_values(record: dict[str, Any] | None, frame: int) -> tuple:
+    """A lane's agent cell, as plain values: (state, tokens, spinner frame)."""
+    if not record:
+        return ("", 0, 0)
+    state = str(record.get("state") or "idle")
+    return (state, agent_tokens(record), frame if state == "running" else 0)
+
+
+def agent_cell(values: tuple) -> Cell:
+    state, tokens, frame = values
+    if not state:
+        return ()
+    mark = {"running": SPINNER[frame % len(SPINNER)], "waiting": "?", "done": "✓",
+            "failed": "✗", "cancelled": "⊘", "interrupted": "!"}.get(state, "·")
+    label = f"{mark} {state}"
+    pieces: list[tuple[str, str]] = [(label, AGENT_STYLE.get(state, ""))]
+    if tokens:
+        pieces.append((f" {short_count(tokens)}", "dim"))
+    return tuple(pieces)
+
+
+def render_lane_with_agent(values: tuple) -> list[Cell]:
+    """A lane row with its agent column (after Status): ``values`` is lane_cells(...)
+    with agent_values(...) added as its last item."""
+    cells = render_lane(values[:-1])
+    cells.insert(3, agent_cell(values[-1]))
+    return cells

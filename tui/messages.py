@@ -235,3 +235,46 @@ class ApprovalNeeded(AppMessage, bubble=False):
     request: Any
     done: Any
     answer: list
+
+
+# -- lane agents (tui/lane_host.py posts these from the agents' threads) ------------------------
+
+@message
+class LaneOutput(AppMessage):
+    """A lane agent showed something new (its lane's log grew). Only a wake-up: the chat
+    pane reads the log itself, so one of these may stand for a burst of text deltas."""
+    lane: str
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, LaneOutput) and message.lane == self.lane
+
+
+@message
+class LaneAgentChanged(AppMessage):
+    """A lane agent's recorded state (``record``: the ``agent`` object of its lane's entry)."""
+    lane: str
+    state: str
+    record: dict[str, Any]
+
+
+@message
+class LaneAgentNote(AppMessage):
+    """Something about a lane agent the user hears of (dispatch started it or would not,
+    it asks for approval)."""
+    lane: str
+    event: Any
+
+
+@message
+class ApprovalsChanged(AppMessage):
+    """The queue of lane agents' approvals changed."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ApprovalsChanged)
+
+
+@message
+class DispatchEnded(AppMessage):
+    """``A``'s dispatch returned (``result``: core.dispatch.DispatchResult, or None)."""
+    result: Any
+    error: str = ""

@@ -108,6 +108,9 @@ def agent_table(root: Path) -> dict[str, list[str]]:
         raise InvalidInputError(f"{path} is not valid TOML ({exc}); fix the file") from None
     if not isinstance(table, dict):
         raise InvalidInputError(f"{path}: [agent] must be a table")
+    # The lane agents' keys of the same table are read (and checked) by
+    # core.config.load_lane_agent_config.
+    table = {k: v for k, v in table.items() if k not in ("max_parallel", "lane_token_budget")}
     unknown = set(table) - set(AGENT_KEYS)
     if unknown:
         raise InvalidInputError(f"{path}: unknown key(s) {', '.join(sorted(unknown))} in "

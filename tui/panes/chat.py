@@ -1,7 +1,9 @@
-"""The chat pane: the board agent's conversation, and the host side of its turns.
+"""The chat pane: the board agent's conversation, and the host side of its turns; or,
+when the selected lane has an agent, that agent's (tui/panes/lane_chat.py).
 
-The agent runs in thread workers of this pane (tui/agent_host.py posts what it does here);
-approvals open a modal and answer the waiting agent thread."""
+The board agent runs in thread workers of this pane (tui/agent_host.py posts what it does
+here); its approvals open a modal and answer the waiting agent thread. Lane agents'
+approvals wait in a queue instead (``j`` answers them), so they never take the focus."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from textual.worker import Worker, WorkerState
 
 from core.errors import WorklanesError
 from tui.panes import Quiet
+from tui.panes.lane_chat import LaneView
 from tui.messages import (AgentEvent, AgentReady, AgentTurnEnded, AgentUnavailable,
                           ApprovalNeeded, TokensUsed)
 from tui.widgets.chat import ChatInput, ChatView
@@ -22,23 +25,113 @@ def _tokens(usage: Any) -> tuple[int, int]:
             + usage.cache_creation_input_tokens, usage.output_tokens)
 
 
+BOARD_TITLE = "Board agent"
+
+
 class ChatPane(Quiet, ChatView):
-    def __init__(self, host: Any, cursor_blink: bool = True, **kwargs: Any) -> None:
+    def __init__(self, host: Any, lane_host: Any, cursor_blink: bool = True, **kwargs: Any) -> None:
         super().__init__(cursor_blink=cursor_blink, **kwargs)
         self.host = host
         host.post = self.post_message
+        self.lane_host = lane_host
+        self.shown_lane: str | None = None        # None: the board agent is shown
+        self.board_placeholder = "Loading the agent…"
+        self.lane_view = LaneView(lane_host, id="lane-chat")
+        self.lane_view.display = False
+
+    def compose(self):
+        yield from super().compose()
+        yield self.lane_view
 
     @property
     def running(self) -> bool:
+        """Whether the agent shown has a turn running."""
+        if self.shown_lane is not None:
+            return self._lane_busy(self.shown_lane)
         return self.host.running
 
+    def _lane_busy(self, lane: str) -> bool:
+        # By its recorded state, which says "done" a moment before its thread ends, and
+        # also knows of an agent running in another process.
+        from core.agent.lane_state import LIVE_STATES
+
+        return (self.app.lane_table.agents.get(lane) or {}).get("state") in LIVE_STATES
+
     def cancel_turn(self) -> bool:
-        """Esc: cancel the running turn; False when there is none."""
+        """Esc: cancel the running turn of the agent shown (the others go on); False when
+        there is none."""
+        lane = self.shown_lane
+        if lane is not None:
+            if not (self.lane_host.running(lane) and self.lane_host.runner.cancel(lane)):
+                return False
+            self.lane_view.notice(f"Cancelling the turn of lane {lane}'s agent…", "warn")
+            return True
         if not self.host.running:
             return False
         self.host.cancel.set()
         self.notice("Cancelling the turn…", "warn")
         return True
+
+    # -- whose conversation ----------------------------------------------------------------
+    def follow(self, lane: str | None, has_agent: bool) -> None:
+        """The selection moved to ``lane``: show its agent, or the board agent."""
+        self.show_lane(lane if lane and has_agent else None)
+
+    def show_lane(self, lane: str | None) -> None:
+        if lane == self.shown_lane:
+            return
+        self.shown_lane = lane
+        self.log_view.display = lane is None
+        self.lane_view.display = lane is not None
+        self.lane_view.show(lane)
+        self.border_title = BOARD_TITLE if lane is None else f"Lane agent · {lane}"
+        self.sync_input()
+
+    def sync_input(self) -> None:
+        """The input follows the agent shown: off while its turn runs."""
+        inp = self.input
+        lane = self.shown_lane
+        if lane is None:
+            busy = self.host.running
+            off = busy or self.host.agent is None
+            inp.placeholder = self.board_placeholder
+        else:
+            busy = off = self._lane_busy(lane)
+            if busy and inp.has_focus:
+                self.lane_view.log_view.focus()
+        if off:
+            inp.disabled = True
+        else:
+            self.enable_input()   # with what was typed while it was off
+            inp.placeholder = (f"Lane {lane}: working… (esc cancels)" if busy
+                               else f"Message lane {lane}'s agent… (Enter sends)")
+        # No class toggled here: a class change restyles every widget of the conversation.
+        self.border_subtitle = "working… esc cancels" if busy else ""
+        self.app.refresh_bindings()
+
+    def action_agent_board(self) -> None:
+        self.show_lane(None)
+
+    # -- lane agents' approvals: j ---------------------------------------------------------
+    def action_agent_next_waiting(self) -> None:
+        pending = self.lane_host.queue.pending()
+        if not pending:
+            self.notify("No agent is waiting for an answer", timeout=3)
+            return
+        item = next((p for p in pending if p.lane == self.shown_lane), pending[0])
+        self.app.lane_table.select(item.lane)
+        self.show_lane(item.lane)
+        self._ask_queued(item)
+
+    @work(group="approval", exit_on_error=False, description="asking for approval")
+    async def _ask_queued(self, item: Any) -> None:
+        from core.agent import Decision
+        from tui.screens.dialogs import ApprovalScreen
+
+        decision = await self.app.push_screen_wait(ApprovalScreen(item.request,
+                                                                  asker=f"lane {item.lane}"))
+        self.lane_host.queue.answer(item.id, decision if isinstance(decision, Decision)
+                                    else Decision.DENY)
 
     # -- start-up --------------------------------------------------------------------------
     def start(self, enabled: bool) -> None:
@@ -50,7 +143,8 @@ class ChatPane(Quiet, ChatView):
         else:
             self.notice("The agent is off in this window.", "info")
             self.off_reason = "the agent is off in this window"
-            self.input.placeholder = "Agent off"
+            self.board_placeholder = "Agent off"
+            self.sync_input()
             self.app.post_message(TokensUsed("off"))
 
     @work(thread=True, exit_on_error=False, group="agent-load", description="starting the agent")
@@ -70,21 +164,25 @@ class ChatPane(Quiet, ChatView):
     async def on_agent_ready(self, msg: AgentReady) -> None:
         self.app.post_message(TokensUsed(msg.model, _tokens(msg.usage) if msg.usage else None))
         await self.show_history(msg.history)
-        self.input.placeholder = "Ask the agent… (Enter sends, esc leaves)"
-        self.enable_input()
+        self.board_placeholder = "Ask the agent… (Enter sends, esc leaves)"
+        self.sync_input()
 
     def on_agent_unavailable(self, msg: AgentUnavailable) -> None:
         self.app.post_message(TokensUsed(msg.model or "none"))
         self.notice(msg.message, "warn")
         self.notice("Everything else works without it.", "info")
         self.off_reason = "set ANTHROPIC_API_KEY and restart"
-        self.input.placeholder = "Chat off: no API key (see above)"
+        self.board_placeholder = "Chat off: no API key (see above)"
+        self.sync_input()
 
     # -- a turn ----------------------------------------------------------------------------
     @on(ChatInput.Submitted, "#chat-input")
     def _send(self, event: ChatInput.Submitted) -> None:
         event.stop()
         text = event.value.strip()
+        if text and self.shown_lane is not None:
+            self._send_to_lane(self.shown_lane, text, event.input)
+            return
         if not text or self.host.agent is None or self.host.running:
             return
         event.input.value = ""
@@ -94,6 +192,15 @@ class ChatPane(Quiet, ChatView):
         self.host.running = True
         self.app.refresh_bindings()
         self._run_turn(text)
+
+    def _send_to_lane(self, lane: str, text: str, inp: ChatInput) -> None:
+        if self._lane_busy(lane):
+            return
+        inp.value = ""
+
+        def send() -> None:
+            self.lane_host.ensure().send(lane, text)   # returns at once; events follow
+        self.app.run_core(f"sending to lane {lane}'s agent", send)
 
     @work(thread=True, exit_on_error=False, group="agent", description="agent turn")
     def _run_turn(self, text: str) -> None:
@@ -111,29 +218,13 @@ class ChatPane(Quiet, ChatView):
             self.post_message(AgentTurnEnded(f"{type(err).__name__}: {err}"))
 
     async def on_agent_event(self, msg: AgentEvent) -> None:
-        from core.agent import (AgentError, Retrying, TextDelta, TextWithdrawn, ToolFinished, ToolStarted,
-                                TurnFinished)
+        from core.agent import AgentError, TurnFinished
 
         ev = msg.event
-        if isinstance(ev, TextDelta):
-            await self.add_text(ev.text)
-        elif isinstance(ev, TextWithdrawn):
-            await self.withdraw_text()
-        elif isinstance(ev, ToolStarted):
-            await self.tool_started(ev.tool_use_id, ev.name, ev.input)
-        elif isinstance(ev, ToolFinished):
-            self.tool_finished(ev.tool_use_id, ev.name, ev.output, ev.is_error, ev.denied)
-        elif isinstance(ev, Retrying):
-            self.notice(f"Retrying ({ev.attempt}/{ev.max_attempts}) in {ev.delay:.1f}s: {ev.reason}",
-                        "warn")
-        elif isinstance(ev, TurnFinished):
-            await self.end_text()
+        await self.draw_event(ev)
+        if isinstance(ev, TurnFinished):
             self.app.post_message(TokensUsed(None, _tokens(ev.session_usage)))
-            if ev.stop_reason in ("cancelled", "max_tokens", "max_iterations"):
-                self.notice(f"Turn ended: {ev.stop_reason.replace('_', ' ')}", "warn")
         elif isinstance(ev, AgentError):
-            await self.end_text()
-            self.notice(ev.message, "error")
             self._agent_error(ev.message)
 
     def _agent_error(self, message: str) -> None:
@@ -147,8 +238,8 @@ class ChatPane(Quiet, ChatView):
         self.host.running = False
         self.app.refresh_bindings()
         await self.end_text()
-        self.border_subtitle = ""
         self.set_running(False)
+        self.sync_input()
         if msg.error:
             self.notice(msg.error, "error")
             self._agent_error(msg.error)

@@ -23,6 +23,7 @@ from core.forecast import forecast_lanes
 from tui import format as fmt
 from tui.format import ui_message
 from tui.panes import Quiet, dialog_flow
+from tui.panes.lane_agents import LaneAgentColumn
 from tui.messages import (ActionDone, CommandFinished, DiffLoaded, LanesChanged, LanesLoaded,
                           LaneStatusesLoaded, MergeFinished, MergePlanned, OutputArrived,
                           OutputStream, ReconcileDone)
@@ -30,7 +31,7 @@ from tui.state import current_branch
 from tui.widgets.tables import LaneTable
 
 
-class LanesPane(Quiet, LaneTable):
+class LanesPane(Quiet, LaneAgentColumn, LaneTable):
     def __init__(self, clock: Callable[[], float], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.clock = clock
@@ -45,6 +46,7 @@ class LanesPane(Quiet, LaneTable):
         self._again_all = False                   # refresh requests that came in while
         self._again: set[str] = set()             # one ran: all lanes, or these
         self._last_command = ""
+        self.init_agents()
 
     @property
     def ws(self):
@@ -65,6 +67,7 @@ class LanesPane(Quiet, LaneTable):
             self.border_subtitle = ""
             old = {lane["name"]: lane.get("status") for lane in self.lanes}
             self.lanes = msg.lanes
+            self.read_agents()
             self._draw()
             if old != {lane["name"]: lane.get("status") for lane in msg.lanes} and self.loaded:
                 self.request_status_refresh()
@@ -83,7 +86,8 @@ class LanesPane(Quiet, LaneTable):
             self.request_status_refresh(names)
 
     def _draw(self) -> None:
-        self.show(self.lanes, self.statuses, self.clock(), self.forecasts)
+        self.show(self.lanes, self.statuses, self.clock(), self.forecasts, self.agents,
+                  self.frame)
         kept = sum(1 for lane in self.lanes if lane.get("status") == "kept")
         dirty = sum(1 for st in self.statuses.values() if st.dirty)
         clash = sum(1 for lane in self.lanes

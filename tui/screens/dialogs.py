@@ -500,9 +500,10 @@ class ApprovalScreen(Dialog[Any]):
     ApprovalScreen .call { height: auto; max-height: 16; margin: 1 0; }
     """
 
-    def __init__(self, request: Any) -> None:
+    def __init__(self, request: Any, asker: str = "") -> None:
         super().__init__()
         self.request = request
+        self.asker = asker      # whose agent asks ("lane x"), when it is not the board's
 
     def compose(self):
         from textual.containers import VerticalScroll
@@ -525,7 +526,8 @@ class ApprovalScreen(Dialog[Any]):
             Horizontal(Button("Allow once (y)", id="once", variant="primary"),
                        Button(f"Always allow {req.tool} (a)", id="session", variant="warning"),
                        Button("Deny (n)", id="deny", variant="error"), classes="buttons"),
-            title=f"Approve {req.tool}?",
+            title=f"{visible(self.asker)}: approve {req.tool}?" if self.asker
+            else f"Approve {req.tool}?",
         )
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -9,7 +9,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 
 from tui import keys
-from tui.panes.chat import ChatPane
+from tui.panes.chat import BOARD_TITLE, ChatPane
 from tui.panes.events import EventsPane
 from tui.panes.lanes import LanesPane
 from tui.panes.tasks import TasksPane
@@ -42,8 +42,8 @@ class MainScreen(Screen):
         # A pane is the bordered widget itself; only the board needs a frame around two
         # widgets (the table and, on n, the quick-add). Fewer widgets, sooner first frame.
         yield TasksPane(cursor_blink=opts.cursor_blink, id="tasks-pane")
-        yield pane(ChatPane(self.app.agent_host, cursor_blink=opts.cursor_blink, id="chat"),
-                   "Agent")
+        yield pane(ChatPane(self.app.agent_host, self.app.lane_host,
+                            cursor_blink=opts.cursor_blink, id="chat"), BOARD_TITLE)
         yield pane(LanesPane(clock=opts.clock, id="lanes"), "Lanes")
         yield pane(EventsPane(max_lines=opts.max_event_lines, tz=opts.tz, id="events"), "Events")
         yield KeyBar()

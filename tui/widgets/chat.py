@@ -129,12 +129,13 @@ class ChatView(Vertical):
         self._tools: dict[str, ToolCall] = {}
         self._held = ""           # typed while the input could not take it
         self.off_reason = ""      # why the input is off for good (no agent), if it is
+        self._log = ChatLog(id="chat-log")
 
     def compose(self):
-        yield ChatLog(id="chat-log")
+        yield self._log
 
     def on_mount(self) -> None:
-        self.query_one(ChatLog).anchor()
+        self._log.anchor()
 
     @property
     def stream(self) -> Any:
@@ -143,7 +144,8 @@ class ChatView(Vertical):
 
     @property
     def log_view(self) -> ChatLog:
-        return self.query_one(ChatLog)
+        # Its own log, not a query: a chat view may hold another (the lane agents' view).
+        return self._log
 
     @property
     def input(self) -> ChatInput:
@@ -256,7 +258,33 @@ class ChatView(Vertical):
         self._tools.clear()
         await self.log_view.remove_children()
 
-    async def show_history(self, history: list[dict[str, Any]]) -> None:
+    async def draw_event(self, ev: Any) -> None:
+        """Draw one event of a turn (core.agent.events), as it streams or replayed."""
+        from core.agent import (AgentError, Retrying, TextDelta, TextWithdrawn, ToolFinished,
+                                ToolStarted, TurnFinished)
+
+        if isinstance(ev, TextDelta):
+            await self.add_text(ev.text)
+        elif isinstance(ev, TextWithdrawn):
+            await self.withdraw_text()
+        elif isinstance(ev, ToolStarted):
+            await self.tool_started(ev.tool_use_id, ev.name, ev.input)
+        elif isinstance(ev, ToolFinished):
+            self.tool_finished(ev.tool_use_id, ev.name, ev.output, ev.is_error, ev.denied)
+        elif isinstance(ev, Retrying):
+            self.notice(f"Retrying ({ev.attempt}/{ev.max_attempts}) in {ev.delay:.1f}s: {ev.reason}",
+                        "warn")
+        elif isinstance(ev, TurnFinished):
+            await self.end_text()
+            if ev.stop_reason in ("cancelled", "max_tokens", "max_iterations", "token_budget"):
+                self.notice(f"Turn ended: {ev.stop_reason.replace('_', ' ')}", "warn")
+        elif isinstance(ev, AgentError):
+            await self.end_text()
+            self.notice(ev.message, "error")
+
+    async def show_history(self, history: list[dict[str, Any]],
+                           restored: str = "— restored from the last session —",
+                           empty: str | None = WELCOME) -> None:
         """Draw a restored conversation (API message format) without streaming it."""
         from textual.widgets import Markdown
 
@@ -292,9 +320,10 @@ class ChatView(Vertical):
                     widgets.insert(at, Static(Text(f"Turn ended: {kind}"),
                                               classes="notice -warn"))
         if not widgets:
-            self.notice(WELCOME)
+            if empty:
+                self.notice(empty)
             return
-        widgets.insert(0, Static(Text("— restored from the last session —"), classes="notice -info"))
+        widgets.insert(0, Static(Text(restored), classes="notice -info"))
         await self.log_view.mount_all(widgets)
         self.log_view.scroll_end(animate=False)
         self.log_view.anchor()

@@ -57,6 +57,8 @@ class StatusLine(Static):
     branch: reactive[str] = reactive("")
     model: reactive[str] = reactive("")
     tokens: reactive[tuple[int, int]] = reactive((0, 0))
+    # Lane agents: (how many lanes have one, running, waiting for an answer, their tokens).
+    agents: reactive[tuple[int, int, int, int]] = reactive((0, 0, 0, 0))
 
     def render(self) -> Text:
         t = Text(no_wrap=True, overflow="ellipsis")
@@ -67,11 +69,16 @@ class StatusLine(Static):
         t.append(f"  model {self.model or '…'}", style="cyan")
         tin, tout = self.tokens
         t.append(f"  tokens {_k(tin)} in / {_k(tout)} out", style="dim")
+        known, running, waiting, lane_tokens = self.agents
+        if known:
+            t.append(f"  agents {running} running", style="yellow" if running else "dim")
+            t.append(" · ", style="dim")
+            t.append(f"{waiting} waiting", style="bold black on yellow" if waiting else "dim")
+            t.append(f" · {_k(lane_tokens)} tokens", style="dim")
         return t
 
 
-def _k(n: int) -> str:
-    return f"{n / 1000:.1f}k" if n >= 1000 else str(n)
+_k = fmt.short_count
 
 
 class EventTail(LogWithoutMeasureThread):

@@ -326,13 +326,15 @@ class LaneTable(KeyedTable):
     BINDINGS = keys.bindings("lanes")
     # The branch comes last: it is nearly always wt/<lane>, the rest is news.
     COLUMNS = (Column("Lane", "name"), Column("Task", "task"), Column("Status", "status"),
-               Column("Dirty", "dirty"), Column("↑↓", "ab"),
+               Column("Agent", "agent"), Column("Dirty", "dirty"), Column("↑↓", "ab"),
                Column("Last commit", "last", flex_min=12), Column("Branch", "branch"))
 
     def show(self, lanes: list[dict[str, Any]], statuses: dict[str, Any], now: float,
-             forecasts: dict[str, Any] | None = None) -> None:
+             forecasts: dict[str, Any] | None = None, agents: dict[str, Any] | None = None,
+             frame: int = 0) -> None:
         # A few dozen rows at most: made here, on the UI thread, with the latest status.
-        forecasts = forecasts or {}
+        forecasts, agents = forecasts or {}, agents or {}
         self.sync(fmt.row(lane["name"], fmt.lane_cells(lane, statuses.get(lane["name"]), now,
-                                                       forecasts.get(lane["name"])),
-                          fmt.render_lane) for lane in lanes)
+                                                       forecasts.get(lane["name"]))
+                          + (fmt.agent_values(agents.get(lane["name"]), frame),),
+                          fmt.render_lane_with_agent) for lane in lanes)

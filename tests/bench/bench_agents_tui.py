@@ -1,0 +1,144 @@
+"""Lane agents in the app: 8 agents streaming at once into the running app, against one
+agent alone, in the same run, against the local fake Messages API (no network).
+
+    python tests/bench/bench_agents_tui.py [--rounds N] [--agents K] [--words W]
+
+Measured, per case:
+- the longest UI stall: the worst gap of a 10 ms timer on the app's loop while the
+  agents stream (the chat pane draws the selected lane's agent, as a user would see it);
+- first-token latency per agent: from the fake server writing a reply's first text
+  delta to the app's UI loop handling that lane's first wake-up (the moment the app
+  could draw it).
+Every round of the parallel case holds the K replies at a gate until all K are in
+flight, then opens it, so their tokens really race each other. Targets: stall <= 50 ms,
+first token p95 <= 20 ms with K at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.bench.bench_agent import KEY, make_repo, ms, pct  # noqa: E402
+from tests.bench.bench_lane_agents import StampedText  # noqa: E402
+from tests.fakeapi import FakeAPI, Reply  # noqa: E402
+
+
+def words(n: int) -> str:
+    return " ".join(f"word{i}" + ("." if i % 12 == 11 else "") for i in range(n))
+
+
+async def run(k: int, rounds: int, n_words: int, delay: float, hidden: bool = False) -> tuple[list[float], list[float]]:
+    """(first-token latencies, per-round longest stalls), in seconds."""
+    import os
+
+    from core.agent import TextDelta
+    from core.workspace import Workspace
+    from tui.app import create_app
+    from tui.messages import LaneOutput
+
+    os.environ["ANTHROPIC_API_KEY"] = KEY
+    root = make_repo()
+    ws = Workspace.open(root)
+    (root / ".worklanes.toml").write_text(f"[agent]\nmax_parallel = {k}\n")
+    lanes = [(f"bench{i:02d}", ws.tasks.create(f"bench{i:02d} task")["id"]) for i in range(k)]
+    sent: dict[str, list[float]] = defaultdict(list)
+    got: dict[str, list[float]] = defaultdict(list)
+    seen: set[str] = set()
+    base: dict[str, int] = {}    # each lane's log length when the round began
+
+    def hook(msg) -> None:
+        # The first wake-up the UI loop handles after the round's first text delta.
+        if isinstance(msg, LaneOutput) and msg.lane not in seen:
+            log = app.lane_host.existing_log(msg.lane)
+            items = log.items[base.get(msg.lane, 0):] if log else []
+            if any(isinstance(i, TextDelta) for i in items):
+                seen.add(msg.lane)
+                got[msg.lane].append(time.perf_counter())
+
+    stalls: list[float] = []
+    with FakeAPI() as api:
+        app = create_app(root, agent=False, base_url=api.url, policy="auto", user_keymap=False,
+                         status_interval=0, cursor_blink=False)
+        async with app.run_test(size=(140, 40), message_hook=hook) as pilot:
+            while app.first_full_paint is None:
+                await pilot.pause(0.01)
+            runner = await asyncio.to_thread(app.lane_host.ensure)
+            last = [time.perf_counter()]
+            worst = [0.0]
+
+            def tick() -> None:
+                now = time.perf_counter()
+                worst[0] = max(worst[0], now - last[0])
+                last[0] = now
+            timer = app.set_interval(0.01, tick)
+            for r in range(rounds + 1):               # one warm-up round
+                gate = api.gate() if k > 1 else None
+                await pilot.pause()
+                seen.clear()
+                for key, _ in lanes:
+                    log = app.lane_host.existing_log(f"{key}-task")
+                    base[f"{key}-task"] = len(log.items) if log else 0
+                for key, _ in lanes:
+                    api.route(key).add(Reply([StampedText(words(n_words), gate, sent[key])],
+                                             delay=delay))
+
+                def start() -> None:
+                    for key, tid in lanes:
+                        if r == 0:
+                            runner.start_task(tid)
+                        else:
+                            runner.send(f"{key}-task", "again")
+                await asyncio.to_thread(start)
+                if gate is not None:
+                    ok = await asyncio.to_thread(gate.wait_parked, k, 60)
+                    assert ok, "replies did not all start"
+                last[0], worst[0] = time.perf_counter(), 0.0
+                if gate is not None:
+                    gate.open()
+                while runner.running():
+                    await asyncio.sleep(0.02)
+                if r:
+                    stalls.append(worst[0])
+                assert app.chat.shown_lane is not None or hidden, "no lane agent on screen"
+            timer.stop()
+        assert api.errors == [], api.errors
+    latencies = []
+    for key, _ in lanes:
+        lane = f"{key}-task"
+        latencies += [g - s for s, g in zip(sent[key][1:], got[lane][1:])]
+    return latencies, stalls
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--agents", type=int, default=8)
+    ap.add_argument("--words", type=int, default=300)
+    ap.add_argument("--delay", type=float, default=0.003, help="seconds between deltas")
+    args = ap.parse_args()
+    k = args.agents
+    solo_lat, solo_stall = asyncio.run(run(1, args.rounds * k, args.words, args.delay))
+    many_lat, many_stall = asyncio.run(run(k, args.rounds, args.words, args.delay))
+    print(f"{k} lane agents streaming {args.words} words each into the app "
+          f"({args.rounds} rounds; one alone: {args.rounds * k} rounds)\n")
+    print(f"  {'case':36} {'stall max':>10} {'1st tok p50':>12} {'p95':>8} {'max':>8}")
+    for label, lat, stall in (("one lane agent alone (floor)", solo_lat, solo_stall),
+                              (f"{k} lane agents at once", many_lat, many_stall)):
+        print(f"  {label:36} {ms(max(stall)):>10} {ms(pct(lat, .5)):>12} "
+              f"{ms(pct(lat, .95))} {ms(max(lat))}")
+    stall_ok = max(many_stall) <= 0.050
+    tok_ok = pct(many_lat, .95) <= 0.020
+    print(f"\n  target: longest stall <= 50 ms: {'met' if stall_ok else 'MISSED'}; "
+          f"first token p95 <= 20 ms: {'met' if tok_ok else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
