@@ -10,6 +10,8 @@ import pty
 import signal
 import subprocess
 import sys
+import threading
+import time
 
 from click.testing import CliRunner
 
@@ -250,7 +252,20 @@ def test_the_chat_hosts_the_lane_agents_its_board_agent_starts(repo, env):
     Workspace.open(repo).tasks.create("alpha handed over")
     env.add(calls(("lane_agent_start", {"task_id": 1})))
     env.add_text("Started it.")
-    env.route("alpha").add_text("alpha did it")
+    # The lane agent's reply waits at a gate until the chat says it waits for it (the
+    # runner captures stderr in-process): proof that the chat does not return first.
+    gate = env.gate()
+    env.route("alpha").add(Reply([gate.text("alpha did it")]))
+
+    def open_once_the_chat_waits() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            err = getattr(sys.stderr, "buffer", None)
+            if hasattr(err, "getvalue") and b"[waiting for 1 lane agent" in err.getvalue():
+                break
+            time.sleep(0.01)
+        gate.open()
+    threading.Thread(target=open_once_the_chat_waits, daemon=True).start()
     res = wl(repo, "chat", "--yes", "board: hand task 1 over")
     assert res.exit_code == 0, res.output
     assert "> lane_agent_start: 1" in res.stdout
