@@ -13,6 +13,8 @@ from tests.tui_helpers import notes, running, screen_text, wait_for
 from tui.screens.dialogs import MergeLaneScreen
 from tui.screens.views import OutputScreen
 
+MARK = 9   # the merge mark's place in a lane row (tui.format.lane_cells)
+
 
 def lane_with_work(ws, name: str, files: dict[str, str], subject: str = "") -> Path:
     task = ws.tasks.create(subject or f"Work of {name}")
@@ -63,7 +65,7 @@ async def test_a_conflicting_lane_lists_its_files_and_cannot_be_merged(repo):
     commit(repo, {"README.md": "# main\n", "b.txt": "main\n"}, "main edits the same lines")
     before = head(repo)
     async with running(repo) as (pilot, app):
-        await wait_for(pilot, lambda: app.lane_table.cells_of("clash")[-1] == "✗2",
+        await wait_for(pilot, lambda: app.lane_table.cells_of("clash")[MARK] == "✗2",
                        what="conflict mark")
         assert "active ✗2" in screen_text(app) and "1 conflicting" in app.lane_table.border_title
         screen = await open_merge(pilot, app, "clash")
@@ -133,15 +135,15 @@ async def test_an_integrated_lane_shows_merged_and_merged_lanes_are_coloured(rep
     lane_with_work(ws, "fresh", {"y.txt": "y\n"})
     git(repo, "merge", "-q", "--ff-only", "wt/done")   # integrated by hand
     async with running(repo) as (pilot, app):
-        await wait_for(pilot, lambda: app.lane_table.cells_of("done")[-1] == "✓merged",
+        await wait_for(pilot, lambda: app.lane_table.cells_of("done")[MARK] == "✓merged",
                        what="integrated mark")
-        assert app.lane_table.cells_of("fresh")[-1] == ""
+        assert app.lane_table.cells_of("fresh")[MARK] == ""
         assert "active ✓merged" in screen_text(app)
         await open_merge(pilot, app, "done")
         assert "Already integrated into main (same-commit)" in screen_text(app)
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.lane_table.cells_of("done")[3] == "merged")
-        assert app.lane_table.cells_of("done")[-1] == ""   # no mark next to "merged"
+        assert app.lane_table.cells_of("done")[MARK] == ""   # no mark next to "merged"
         assert "was already integrated into main; marked merged" in notes(app)
     assert Path(path).is_dir()
 
