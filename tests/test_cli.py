@@ -200,3 +200,11 @@ def test_config_check_reports_each_remapping_problem_once(cli, tmp_path, monkeyp
     assert "not valid TOML" in cli("config", "check", code=1).output
     (cfg / "config.toml").write_text('[keys]\n"lane.keep" = "K"\n')
     assert "OK (remapped: lane.keep = K)" in cli("config", "check").output
+
+
+def test_unkeep_undoes_keep_and_refuses_a_lane_that_is_not_kept(repo):
+    wl(repo, "wt", "create", "later")
+    assert wl(repo, "wt", "unkeep", "later", check=False).returncode == 1
+    wl(repo, "wt", "keep", "later")
+    assert "active again" in wl(repo, "wt", "unkeep", "later").stdout
+    assert json.loads(wl(repo, "wt", "status", "later", "--json").stdout)["status"] == "active"

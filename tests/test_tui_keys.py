@@ -300,6 +300,10 @@ async def test_k_keeps_the_selected_lane_also_from_the_board(demo):
         await wait_for(pilot, lambda: app.lane_table.cells_of("auth-refactor")[3] == "kept")
         assert app.ws.lanes.get("auth-refactor")["status"] == "kept"
         assert events_of(app, "worktree.keep")[-1]["worktree"]["name"] == "auth-refactor"
+        await pilot.press("k")   # again: un-kept
+        await wait_for(pilot, lambda: app.lane_table.cells_of("auth-refactor")[3] == "active")
+        assert app.ws.lanes.get("auth-refactor")["status"] == "active"
+        assert events_of(app, "worktree.unkeep")[-1]["worktree"]["name"] == "auth-refactor"
         # A task without a lane: a warning, nothing else.
         await select_task(pilot, app, 5)
         await pilot.press("k")
@@ -418,6 +422,25 @@ async def test_bang_esc_cancels_a_running_command(demo):
         await wait_for(pilot, lambda: events_of(app, "worktree.run")[-1]["command"] == "sleep 30",
                        timeout=10, what="cancelled run event")
         assert events_of(app, "worktree.run")[-1]["exit_code"] is None
+
+
+async def test_bang_output_streams_while_the_command_runs(demo, tmp_path):
+    """The first line is on screen while the command still runs (it waits for a file
+    the test creates only after seeing that line)."""
+    go = tmp_path / "go"
+    async with running(demo) as (pilot, app):
+        await select_lane(pilot, app, "ui-login")
+        command = f"echo first line; while [ ! -e {go} ]; do sleep 0.05; done; echo second line"
+        await pilot.press("exclamation_mark", *command, "enter")
+        def lines() -> list[str]:
+            return list(app.screen.query_one("#output").lines)
+        await wait_for(pilot, lambda: isinstance(app.screen, OutputScreen)
+                       and "first line" in lines(), what="first line, streamed")
+        assert not app.screen.done and "second line" not in lines()
+        go.touch()
+        await wait_for(pilot, lambda: app.screen.done, what="the end")
+        assert lines().count("first line") == 1 and "second line" in lines()  # once each
+        assert "second line" in screen_text(app)
 
 
 async def test_o_opens_a_shell_in_the_lane(demo):

@@ -338,6 +338,16 @@ def wt_keep(ctx, name, as_json):
     _dump(entry) if as_json else click.echo(f"kept lane {name}")
 
 
+@wt.command("unkeep")
+@click.argument("name")
+@json_option
+@click.pass_context
+def wt_unkeep(ctx, name, as_json):
+    """Undo `wt keep`: the lane is active again."""
+    entry = _ws(ctx).lanes.unkeep(name)
+    _dump(entry) if as_json else click.echo(f"lane {name} is active again")
+
+
 @wt.command("remove")
 @click.argument("name")
 @click.option("--force", is_flag=True, help="Remove even with uncommitted work (saved as a snapshot first).")

@@ -41,7 +41,7 @@ KEYS: tuple[KeySpec, ...] = (
             "Add or remove the tasks that block the selected task", "tasks"),
     KeySpec("lane.create", "w", "lane_create", "New lane",
             "Create a lane (git worktree) for the selected task; name and base ref editable", "tasks"),
-    KeySpec("lane.keep", "k", "lane_keep", "Keep", "Keep the selected lane for later work", "lanes"),
+    KeySpec("lane.keep", "k", "lane_keep", "Keep", "Keep the selected lane for later work (k again un-keeps it)", "lanes"),
     KeySpec("lane.remove", "x", "lane_remove", "Remove",
             "Remove the selected lane (confirm: complete the task? force when dirty)", "lanes"),
     KeySpec("lane.diff", "d", "lane_diff", "Diff", "Show everything the lane changed since its base", "lanes"),

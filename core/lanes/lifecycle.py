@@ -10,7 +10,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from core import git
 from core.config import include_sources
@@ -206,18 +206,32 @@ class Lanes(LaneStatusMixin, ReconcileMixin):
 
     # -- run, keep -----------------------------------------------------------------------
     def run(self, name: str, command: str, timeout: float | None = None,
-            cancel: threading.Event | None = None) -> CommandResult:
+            cancel: threading.Event | None = None,
+            on_output: Callable[[str], None] | None = None) -> CommandResult:
+        """``on_output`` gets the output as it arrives (a front end streams it)."""
         if not command or not command.strip():
             raise InvalidInputError("no command given; e.g. `worklanes wt run NAME -- git status`")
         lane = self._live(name)
         result = run_command(command, Path(lane["path"]),
                              timeout=timeout or self.config.run_timeout, cancel=cancel,
-                             env_drop=env_drop_of(self.root))
+                             env_drop=env_drop_of(self.root), on_output=on_output)
         self.events.emit("worktree.run", task=task_ref(lane),
                          worktree={"name": name, "path": lane["path"]}, command=command,
                          exit_code=result.exit_code,
                          error=None if result.exit_code == 0 else result.summary())
         return result
+
+    def unkeep(self, name: str) -> dict[str, Any]:
+        """Undo ``keep``: the lane is active again (its files were never touched)."""
+        lane = self.get(name)
+        if lane.get("status") != "kept":
+            raise ConflictError(f"lane {name!r} is {lane.get('status')}, not kept; nothing to undo",
+                                ui=f"lane {name} is not kept")
+        with self.lane_lock(name):
+            entry = self.update(name, status="active", unkept_at=time.time())
+        self.events.emit("worktree.unkeep", task=task_ref(entry),
+                         worktree={"name": name, "path": entry.get("path"), "status": "active"})
+        return entry
 
     def keep(self, name: str) -> dict[str, Any]:
         self.get(name)

@@ -162,6 +162,12 @@ class LanesPane(Quiet, LaneAgentColumn, LaneTable):
         if lane is None:
             return
         name = lane["name"]
+        if lane.get("status") == "kept":   # k again: undo the keep
+            def unkeep() -> ActionDone:
+                self.ws.lanes.unkeep(name)
+                return ActionDone(f"Lane {name} is active again", refresh_lanes=False, lanes=True)
+            self.app.run_core(f"un-keeping lane {name}", unkeep)
+            return
 
         def keep() -> ActionDone:
             self.ws.lanes.keep(name)
@@ -267,7 +273,7 @@ class LanesPane(Quiet, LaneAgentColumn, LaneTable):
         self.app.run_core(f"merging lane {name}", go, reply_to=self,
                           logged=lambda exc: not isinstance(exc, NotFoundError))
 
-    def _merge_view(self, name: str) -> Any:
+    def _output_view(self, name: str) -> Any:
         from tui.screens.views import OutputScreen
 
         screen = self.app.screen
@@ -276,12 +282,12 @@ class LanesPane(Quiet, LaneAgentColumn, LaneTable):
 
     def on_output_arrived(self, msg: OutputArrived) -> None:
         text = msg.stream.take()
-        view = self._merge_view(msg.lane)
+        view = self._output_view(msg.lane)
         if view is not None and text:
             view.append(text)
 
     def on_merge_finished(self, msg: MergeFinished) -> None:
-        view = self._merge_view(msg.lane)
+        view = self._output_view(msg.lane)
         if view is not None:
             if msg.result is None:
                 view.finish("merge refused", True, msg.error)
@@ -314,10 +320,13 @@ class LanesPane(Quiet, LaneAgentColumn, LaneTable):
         self._last_command = command
         cancel = self.app.command_cancel = threading.Event()
         self.app.push_screen(OutputScreen(name, command, cancel))
+        # Streamed as it runs (one message a frame at most), as lazygit and k9s do.
+        stream = OutputStream(lambda: self.post_message(OutputArrived(name, stream)))
 
         def go() -> CommandFinished:
             try:
-                return CommandFinished(name, command, self.ws.lanes.run(name, command, cancel=cancel))
+                return CommandFinished(name, command, self.ws.lanes.run(
+                    name, command, cancel=cancel, on_output=stream.write))
             except WorklanesError as exc:
                 self.post_message(CommandFinished(name, command, None, ui_message(exc)))
                 raise
@@ -328,7 +337,7 @@ class LanesPane(Quiet, LaneAgentColumn, LaneTable):
 
         screen = self.app.screen
         if isinstance(screen, OutputScreen) and screen.command == msg.command:
-            screen.show_result(msg.result, msg.error)
+            screen.show_result(msg.result, msg.error, streamed=True)
         self.request_status_refresh()
 
     def action_lane_shell(self) -> None:

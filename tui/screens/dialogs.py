@@ -416,7 +416,8 @@ class CommandScreen(Dialog[str]):
 
     def compose(self):
         yield self.frame(
-            Label(f"Command to run in lane {self.lane} (its own process group; Esc in the output cancels it)"),
+            Label(f"Command to run in lane {self.lane} (its own session; Esc in the output cancels "
+                  "it and all it started)"),
             self.field(self.last, id="command", placeholder="e.g. git status --short"),
             self.buttons("Run"),
             title=f"Run in {self.lane}",

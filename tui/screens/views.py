@@ -62,7 +62,8 @@ class DiffScreen(Screen[None]):
 
 
 class OutputScreen(Screen[None]):
-    """A command's output. While it runs, Esc cancels it (the process group is killed)."""
+    """A command's output, streamed as it runs. Esc cancels it: everything the command
+    started is killed (core.proc finds them through /proc, not only by process group)."""
 
     BINDINGS = [Binding("escape", "close", "Cancel / close"), Binding("q", "close", "Close", show=False)]
 
@@ -75,7 +76,7 @@ class OutputScreen(Screen[None]):
         self.title_text = title or f"{lane} $ {command}"
 
     def compose(self):
-        log = TextLog(id="output")
+        log = TextLog(id="output", max_lines=20_000)  # a streamed flood stays bounded
         log.border_title = self.title_text
         log.border_subtitle = "running… (esc cancels)"
         yield log
@@ -84,11 +85,17 @@ class OutputScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(TextLog).focus()
 
-    def show_result(self, result: Any, error: str = "") -> None:
+    def show_result(self, result: Any, error: str = "", streamed: bool = False) -> None:
+        """The end of the command; ``streamed``: its output is on screen already (then only
+        a cut, which the stream did not have, is noted)."""
         if result is None:
             self.finish("not run", True, f"The command did not start: {error}")
             return
-        self.query_one(TextLog).write_lines(result.output.splitlines() or ["(no output)"])
+        log = self.query_one(TextLog)
+        if not streamed:
+            log.write_lines(result.output.splitlines() or ["(no output)"])
+        elif not log.line_count:
+            log.write_lines(["(no output)"])
         self.finish(f"{result.summary()} in {result.duration:.1f}s", result.exit_code != 0)
 
     def append(self, text: str) -> None:

@@ -72,7 +72,8 @@ class ToolCall(Static):
 # An empty pane teaches nothing: say what the agent can do, and that it asks first.
 WELCOME = ("The agent works on this board with the same actions as your keys: it reads and "
            "creates tasks, opens, keeps and removes lanes, reads diffs and runs commands in a "
-           "lane. Writing files, running commands and removing a lane ask you first.\n\n"
+           "lane. Creating, restoring and removing lanes, writing files and running commands "
+           "ask you first.\n\n"
            "Try: \"Which tasks are ready, and what is left in each lane?\" or \"Make a lane "
            "for the first ready task\".")
 
