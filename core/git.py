@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tempfile
 import threading
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -126,6 +125,8 @@ def feed(args: Sequence[str], cwd: Path, data: str, then: Sequence[str] | None =
 def temp_index() -> Iterator[dict[str, str]]:
     """An environment with a throwaway index, for git work that must not touch a
     checkout's own index."""
+    import tempfile  # here: core.git is on every command's path, this is not
+
     fd, path = tempfile.mkstemp(prefix="worklanes-index-")
     os.close(fd)
     os.unlink(path)  # git wants to create it itself
