@@ -65,7 +65,7 @@ async def diff_view(pilot, app) -> None:
 
 
 async def merge_confirm(pilot, app) -> None:
-    from tui.screens.dialogs import MergeLaneScreen
+    from tui.screens.merge import MergeLaneScreen
 
     await _select_lane(pilot, "ui-login")
     await pilot.press("m")

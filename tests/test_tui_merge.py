@@ -10,7 +10,7 @@ from core.workspace import Workspace
 from tests.conftest import git
 from tests.test_core_merge import commit, head, lane_path
 from tests.tui_helpers import notes, running, screen_text, wait_for
-from tui.screens.dialogs import MergeLaneScreen
+from tui.screens.merge import MergeLaneScreen
 from tui.screens.views import OutputScreen
 
 MARK = 9   # the merge mark's place in a lane row (tui.format.lane_cells)

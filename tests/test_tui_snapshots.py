@@ -73,7 +73,7 @@ def test_diff_view(snap_compare, demo_app):
 
 def test_merge_modal(snap_compare, demo_app):
     async def run(pilot) -> None:
-        from tui.screens.dialogs import MergeLaneScreen
+        from tui.screens.merge import MergeLaneScreen
 
         await _select_lane("ui-login")(pilot)
         await pilot.press("m")

@@ -28,13 +28,14 @@ from core.workspace import Workspace
 from tui import format as fmt
 from tui import keys
 from tui.actions import ActionRunner
+from tui.app_agents import LaneAgentEvents
 from tui.compat import QuietAfterExit, hide_toast_rack, write_to_terminal
-from tui.messages import (ActionDone, ActionFailed, AppMessage, ApprovalsChanged, BoardSelected,
-                          DispatchEnded, EventsAppended, LaneAgentChanged, LaneAgentNote,
-                          LanesChanged, LanesLoaded, LaneStatusesLoaded, TasksLoaded, TokensUsed)
+from tui.live import LiveUpdates
+from tui.messages import (ActionDone, ActionFailed, AppMessage, BoardSelected, EventsAppended,
+                          LanesLoaded, LaneStatusesLoaded, TasksLoaded, TokensUsed)
 from tui.notify import Notifier
 from tui.state import BoardCache, LaneReader, task_file_count
-from tui.watch import Changes, Watcher
+from tui.watch import Watcher
 from tui.widgets.tables import KeyedTable
 
 # Quitting waits this long for the lane agents to notice their cancel and record it
@@ -78,7 +79,7 @@ class AppOptions:
     alert_sink: Callable[[str], None] | None = None   # where bell / OSC 9 / OSC 777 go (the terminal)
 
 
-class WorklanesApp(QuietAfterExit, ActionRunner, App):
+class WorklanesApp(QuietAfterExit, ActionRunner, LiveUpdates, LaneAgentEvents, App):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "worklanes"
     # Only the app's own commands: Textual's system ones add a second zoom ("Maximize"),
@@ -219,31 +220,6 @@ class WorklanesApp(QuietAfterExit, ActionRunner, App):
         for msg in self._first_messages():
             self.post_message(msg)
 
-    def _start_watching(self) -> None:
-        if self.options.watch:
-            self.watcher = Watcher(self.ws.tasks_dir, self.ws.state_dir, self._on_changes,
-                                   self.options.debounce_ms, self.options.step_ms)
-            self.watcher.start()
-            from core.lane_watch import LaneWatcher
-            self.lane_watcher = LaneWatcher(
-                self.ws.common_dir, lambda names, base: self.post_message(LanesChanged(names, base)),
-                debounce_ms=self.options.lane_debounce_ms, step_ms=self.options.step_ms * 2)
-            self._watch_lanes()
-            self.lane_watcher.start()
-            if self.options.polled_interval:
-                self.set_interval(self.options.polled_interval, self._refresh_polled)
-
-    def _watch_lanes(self) -> None:
-        if self.lane_watcher is not None:
-            self.lane_watcher.set_lanes((lane["name"], Path(lane["path"]))
-                                        for lane in self.lane_table.lanes if lane.get("path"))
-
-    def _refresh_polled(self) -> None:
-        """Lanes past the file-watch budget are refreshed on a timer instead."""
-        watcher = self.lane_watcher
-        if watcher is not None and watcher.polled:
-            self.lane_table.request_status_refresh(watcher.polled)
-
     def _mark_loaded(self, part: str) -> None:
         if part in self._loaded:
             return
@@ -296,36 +272,6 @@ class WorklanesApp(QuietAfterExit, ActionRunner, App):
         self.lane_table.report_recovered()
         self.chat.start(self.options.agent)
 
-    # -- live updates (watcher thread) ---------------------------------------------------
-    def _on_changes(self, changes: Changes) -> None:
-        """Runs in the watcher thread: read what changed, post it. Events first: their
-        latency is the one people notice."""
-        if changes.events:
-            self._poll_events()
-        if changes.all_tasks:
-            self.post_message(self._tasks_message(self.board.load_all()))
-        elif changes.task_ids:
-            self.post_message(self._tasks_message(self.board.reload(changes.task_ids)))
-        if changes.index:
-            self.post_message(self._lanes_message())
-
-    def _poll_events(self) -> None:
-        with self._follow_lock:
-            events = self._follower.poll()
-        if events:
-            self.post_message(EventsAppended(events))
-
-    def _periodic(self) -> None:
-        self.lane_table.request_status_refresh()
-        self._resync()
-
-    @work(thread=True, exit_on_error=False, group="resync", exclusive=True,
-          description="re-reading the state")
-    def _resync(self) -> None:
-        """A safety net for changes a file watcher can miss (network file systems,
-        a watcher that fell back to polling)."""
-        self._on_changes(Changes.everything())
-
     # -- between panes -----------------------------------------------------------------
     def on_board_selected(self, msg: BoardSelected) -> None:
         if msg.lane:
@@ -336,72 +282,8 @@ class WorklanesApp(QuietAfterExit, ActionRunner, App):
         if msg.table is self.lane_table and msg.key:
             self.chat.follow(msg.key, self.lane_table.has_agent(msg.key))
 
-    # -- lane agents (tui/lane_host.py posts these from their threads) ----------------------
-    def on_lane_agent_changed(self, msg: LaneAgentChanged) -> None:
-        from core.agent.lane_state import LIVE_STATES
-
-        before = (self.lane_table.agents.get(msg.lane) or {}).get("state")
-        self.lane_table.agent_changed(msg.lane, msg.record)
-        self._count_agents()
-        if msg.lane == self.lane_table.selected_key and msg.state in LIVE_STATES \
-                and before not in LIVE_STATES:
-            # A turn starts on the selected lane: show it. Not on every later change,
-            # which would undo a B pressed meanwhile.
-            self.chat.follow(msg.lane, True)
-        if msg.lane == self.chat.shown_lane:
-            self.chat.sync_input()
-        if msg.state in ("done", "failed"):
-            error = msg.record.get("error")
-            self.alert(f"worklanes: lane {msg.lane}",
-                       f"agent {msg.state}" + (f": {error}" if error else ""))
-
-    def on_lane_agent_note(self, msg: LaneAgentNote) -> None:
-        from core.agent.lane_agent import ApprovalAsked
-        from core.dispatch import Dispatched, NotStarted
-        from core.safe_text import visible
-
-        ev = msg.event
-        if isinstance(ev, ApprovalAsked):
-            # A toast and the queue, never a modal: the user may be typing elsewhere.
-            self.notify(f"Lane {msg.lane} asks: {visible(ev.request.summary)} (j answers)",
-                        title="Waiting for you", severity="warning", timeout=6)
-            self.alert(f"worklanes: lane {msg.lane}", f"asks to run {ev.request.tool}")
-        elif isinstance(ev, Dispatched):
-            made = " (new lane)" if ev.created else ""
-            self.notify(f"Dispatched task #{ev.task_id} to lane {msg.lane}{made}", timeout=3)
-        elif isinstance(ev, NotStarted):
-            self.notify(f"Not started: {ev.reason}", severity="warning", timeout=5)
-
-    def on_approvals_changed(self, msg: ApprovalsChanged) -> None:
-        self.refresh_bindings()
-
-    def on_dispatch_ended(self, msg: DispatchEnded) -> None:
-        if msg.error:
-            self.report_error("dispatching ready tasks", msg.error)
-            return
-        result = msg.result
-        if result is None or result.stopped:
-            return
-        ok = sum(1 for r in result.runs.values() if r.ok)
-        if not result.runs:
-            self.notify("Dispatch: no task was ready", timeout=4)
-        else:
-            self.notify(f"Dispatch done: {ok} of {len(result.runs)} agent(s) finished well",
-                        severity="information" if ok == len(result.runs) else "warning",
-                        timeout=6)
-
-    def _count_agents(self) -> None:
-        self.status_line.agents = self.lane_table.agent_counts()
-
     def on_lane_statuses_loaded(self, msg: LaneStatusesLoaded) -> None:
         self.status_line.branch = msg.branch
-
-    def on_lanes_changed(self, msg: LanesChanged) -> None:
-        self.lane_table.on_lanes_changed(msg)
-        watcher = self.lane_watcher
-        if watcher is not None and watcher.plan.notes and not self._lane_note_shown:
-            self._lane_note_shown = True
-            self.notify(watcher.plan.notes[0], severity="warning", timeout=10)
 
     def on_tokens_used(self, msg: TokensUsed) -> None:
         if msg.model is not None:

@@ -15,12 +15,14 @@ from typing import Any
 import click
 
 from core import present
-from core.errors import InvalidInputError, WorklanesError
+from core.errors import WorklanesError
 from core.tasks import STATUSES
 
 # Commands that live in their own modules, loaded only when run (or listed by --help):
 # the agent's (anthropic, the tools) cost several times a board command's whole run.
 LAZY_COMMANDS = {"chat": "tui.chat_cli:chat", "dispatch": "tui.dispatch_cli:dispatch"}
+LAZY_LANE_COMMANDS = {"merge": "tui.cli_merge:wt_merge", "sync": "tui.cli_merge:wt_sync",
+                      "prune-merged": "tui.cli_merge:wt_prune_merged"}
 
 
 def agent_state(lane: dict[str, Any]) -> dict[str, Any] | None:
@@ -28,20 +30,28 @@ def agent_state(lane: dict[str, Any]) -> dict[str, Any] | None:
     return state(lane) if "agent" in lane else None
 
 
-class _Group(click.Group):
-    """Turns every WorklanesError, usage error and OS error into one line on stderr
-    (``worklanes: <what>; <fix>``) and a non-zero exit code; loads LAZY_COMMANDS on
-    demand (click's lazy group pattern)."""
+class LazyGroup(click.Group):
+    """A group some of whose commands live in other modules, imported when run or
+    listed (click's lazy group pattern): ``lazy`` maps a name to ``module:attribute``."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+        return sorted({*super().list_commands(ctx), *self.lazy})
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name in LAZY_COMMANDS and name not in self.commands:
+        if name in self.lazy and name not in self.commands:
             import importlib
-            module, attr = LAZY_COMMANDS[name].split(":")
+            module, attr = self.lazy[name].split(":")
             self.add_command(getattr(importlib.import_module(module), attr), name)
         return super().get_command(ctx, name)
+
+
+class _Group(LazyGroup):
+    """Turns every WorklanesError, usage error and OS error into one line on stderr
+    (``worklanes: <what>; <fix>``) and a non-zero exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -88,7 +98,7 @@ def _dump(obj: Any) -> None:
     click.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
 
 
-@click.group(cls=_Group, invoke_without_command=True,
+@click.group(cls=_Group, lazy=LAZY_COMMANDS, invoke_without_command=True,
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-C", "cwd", type=click.Path(file_okay=False, path_type=Path),
               help="Run as if started in this directory.")
@@ -243,7 +253,7 @@ def task_unblock(ctx, task_id, by, as_json):
 
 
 # -- lanes ------------------------------------------------------------------------------
-@main.group()
+@main.group(cls=LazyGroup, lazy=LAZY_LANE_COMMANDS)
 def wt() -> None:
     """Lanes: git worktrees bound to tasks (.worktrees/)."""
 
@@ -460,80 +470,6 @@ def wt_reconcile(ctx, fix, as_json):
     for f in found:
         done = "fixed: " if f.fixed else "fix: "
         click.echo(f"{f.kind:<13}{f.name}  {f.detail}  ({done}{f.fix})")
-
-
-# -- integration: merge, sync, prune-merged ------------------------------------------------
-@wt.command("merge")
-@click.argument("name")
-@click.option("--squash", is_flag=True, help="One commit on the base, message from the task.")
-@click.option("--rebase", is_flag=True, help="Replay the lane's commits on the base, then fast-forward.")
-@click.option("--no-check", is_flag=True, help="Skip the [lanes] check command of .worklanes.toml.")
-@click.option("--remove", is_flag=True, help="Then remove the lane and delete its branch.")
-@json_option
-@click.pass_context
-def wt_merge(ctx, name, squash, rebase, no_check, remove, as_json):
-    """Integrate lane NAME into the branch it was based on (merge commit by default).
-
-    Refused, changing nothing, if the lane or the base's checkout has uncommitted work,
-    the check fails or the forecast has conflicts (`wt sync NAME` first)."""
-    from core.merge import CheckFailedError, merge_lane
-    if squash and rebase:
-        raise InvalidInputError("--squash and --rebase exclude each other; pick one")
-    ws = _ws(ctx)
-    stream = None
-    if ws.config.check and not no_check and not as_json:
-        click.echo(f"check: {ws.config.check}", err=True)
-        stream = lambda text: click.echo(text, nl=False, err=True)  # noqa: E731
-    try:
-        res = merge_lane(ws, name, strategy="squash" if squash else "rebase" if rebase else "merge",
-                         check=not no_check, remove=remove, on_output=stream)
-    except CheckFailedError as exc:
-        if stream is None:
-            click.echo(exc.result.text(), err=True)
-        raise
-    if as_json:
-        _dump(res.to_dict())
-    else:
-        click.echo(present.merge_note(res))
-    if res.removed and not as_json:
-        click.echo(f"removed lane {name} and deleted {res.lane.get('branch')}")
-    if res.remove_error:
-        click.echo(f"worklanes: merged, but removing the lane failed: {res.remove_error}", err=True)
-        ctx.exit(1)
-
-
-@wt.command("sync")
-@click.argument("name")
-@click.option("--rebase", is_flag=True, help="Rebase the lane on its base instead of merging the base in.")
-@click.option("--abort", is_flag=True, help="Undo a sync that stopped on conflicts.")
-@json_option
-@click.pass_context
-def wt_sync(ctx, name, rebase, abort, as_json):
-    """Bring the base's new commits into lane NAME, inside the lane; a conflict stays
-    there to resolve (exit code 1)."""
-    from core.sync import abort_sync, sync_lane
-    ws = _ws(ctx)
-    res = abort_sync(ws, name) if abort else sync_lane(ws, name, rebase=rebase)
-    _dump(res.to_dict()) if as_json else click.echo(res.message, err=res.state == "conflict")
-    if res.state == "conflict":
-        ctx.exit(1)
-
-
-@wt.command("prune-merged")
-@click.option("--dry-run", is_flag=True, help="Only say which lanes would go.")
-@json_option
-@click.pass_context
-def wt_prune_merged(ctx, dry_run, as_json):
-    """Remove every clean lane whose work its base already has, with its branch."""
-    from core.sync import prune_merged
-    items = prune_merged(_ws(ctx), dry_run=dry_run)
-    if as_json:
-        _dump([i.to_dict() for i in items])
-        return
-    if not items:
-        click.echo("No integrated lanes.")
-    for i in items:
-        click.echo(f"{i.action:<13}{i.name}  {i.reason}")
 
 
 # -- events -----------------------------------------------------------------------------

@@ -29,10 +29,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from core import git, present
-from core.agent import files
 from core.agent.config import DEFAULT_ASK
+from core.agent.file_tools import EDIT_BYTES_MAX, READ_BYTES_MAX  # noqa: F401 - re-exported
+from core.agent.file_tools import edit_file as _edit_file
+from core.agent.file_tools import read_file as _read_file
+from core.agent.file_tools import write_file as _write_file
 from core.agent.files import Root, ToolError
 from core.agent.lane_tools import LANE_AGENT_TOOL_SPECS
+from core.agent.merge_tools import MERGE_TOOL_SPECS
 from core.errors import WorklanesError
 from core.paths import STATE_DIRS
 from core.proc import DEFAULT_CAP, run_command
@@ -42,8 +46,6 @@ from core.tasks import STATUSES
 from core.workspace import Workspace
 
 OUTPUT_CAP = DEFAULT_CAP          # characters of tool output the model gets
-READ_BYTES_MAX = 8 * 1024 * 1024  # read_file never loads more than this
-EDIT_BYTES_MAX = 8 * 1024 * 1024  # edit_file refuses bigger files (it holds two copies)
 BASH_TIMEOUT = 120.0              # the seed's timeout for bash
 
 _FLOOR = [
@@ -283,45 +285,6 @@ def _bash(tb: Toolbox, a: dict[str, Any], cancel) -> ToolResult:
     return _command_result(result)
 
 
-def _read_file(tb: Toolbox, a: dict[str, Any], cancel) -> str:
-    raw, size = files.read_bytes(tb.file_root(a.get("worktree")), a["path"], READ_BYTES_MAX)
-    note = ""
-    if size > READ_BYTES_MAX:
-        note = f"\n[file larger than {READ_BYTES_MAX} bytes; only its start was read]"
-    lines = raw.decode("utf-8", "replace").splitlines()
-    offset = a.get("offset")
-    if offset:
-        lines = lines[max(int(offset) - 1, 0):]
-    limit = a.get("limit")
-    if limit and 0 < int(limit) < len(lines):
-        lines = lines[:int(limit)] + [f"... ({len(lines) - int(limit)} more)"]
-    return "\n".join(lines) + note
-
-
-def _write_file(tb: Toolbox, a: dict[str, Any], cancel) -> str:
-    data = str(a["content"]).encode("utf-8")
-    files.write_bytes(tb.file_root(a.get("worktree")), a["path"], data)
-    return f"Wrote {len(data)} bytes to {a['path']}"
-
-
-def _edit_file(tb: Toolbox, a: dict[str, Any], cancel) -> str:
-    old, new = str(a["old_text"]), str(a["new_text"])
-    if not old:
-        raise ToolError("old_text is empty; give the exact text to replace")
-    root = tb.file_root(a.get("worktree"))
-    raw, mode = files.read_for_edit(root, a["path"], EDIT_BYTES_MAX)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ToolError(f"{a['path']!r} is not UTF-8 text; edit_file only edits text") from None
-    count = text.count(old)
-    if not count:
-        raise ToolError(f"text not found in {a['path']}; read the file and copy the exact text")
-    files.write_bytes(root, a["path"], text.replace(old, new, 1).encode("utf-8"), mode)
-    more = f" (it occurs {count} times; the first was replaced)" if count > 1 else ""
-    return f"Edited {a['path']}{more}"
-
-
 def _task_list(tb: Toolbox, a: dict[str, Any], cancel) -> str:
     listing = tb.ws.tasks.list(status=a.get("status"), ready=bool(a.get("ready")))
     by_id = {t["id"]: t for t in tb.ws.tasks.list().tasks}
@@ -391,32 +354,6 @@ def _lane_remove(tb: Toolbox, a: dict[str, Any], cancel) -> str:
                                delete_branch=bool(a.get("delete_branch")))
     return present.removal_note(present.Removal.of(entry, bool(a.get("complete_task"))),
                                 present.RESTORE_TOOL)
-
-
-def _lane_merge(tb: Toolbox, a: dict[str, Any], cancel) -> ToolResult | str:
-    from core.merge import CheckFailedError, merge_lane
-
-    try:
-        res = merge_lane(tb.ws, str(a["name"]), strategy=str(a.get("strategy") or "merge"),
-                         check=a.get("check") is not False, remove=bool(a.get("remove")),
-                         cancel=cancel)
-    except CheckFailedError as exc:  # the model needs the output to fix what failed
-        return ToolResult(f"Error: {exc}\n{exc.result.text()}", True)
-    return _dump(res.to_dict())
-
-
-def _merge_effect(tb: Toolbox, a: dict[str, Any]) -> str:
-    # A git write; with the check enabled it also runs the project's check command.
-    return "command" if tb.ws.config.check and a.get("check") is not False else "lane"
-
-
-def _lane_sync(tb: Toolbox, a: dict[str, Any], cancel) -> str:
-    from core.sync import abort_sync, sync_lane
-
-    name = str(a["name"])
-    res = abort_sync(tb.ws, name) if a.get("abort") else sync_lane(tb.ws, name,
-                                                                   rebase=bool(a.get("rebase")))
-    return f"{res.message}\n{_dump(res.to_dict())}"
 
 
 def _events(tb: Toolbox, a: dict[str, Any], cancel) -> str:
@@ -546,31 +483,12 @@ _TOOLS: list[Tool] = [
          "by hand, unregistered or prunable worktrees). fix=true applies the fixes.",
          {"fix": _b()}, (), _reconcile, lambda tb, a: "lane" if a.get("fix") else "read",
          bound="fix"),
-    Tool("worktree_merge", "Integrate a lane into the branch it was based on: a merge commit "
-         "(strategy merge), one squashed commit (squash) or its commits replayed then "
-         "fast-forwarded (rebase). Refused, changing nothing, when the lane or the base's "
-         "checkout has uncommitted work, the conflict forecast is not empty (worktree_sync "
-         "first) or the check command fails (its output is returned). Completes the lane's "
-         "task; remove=true then removes the lane and deletes its branch.",
-         {"name": _s(), "strategy": {"type": "string", "enum": ["merge", "squash", "rebase"]},
-          "check": _b("Run the [lanes] check command first (default true)."), "remove": _b()},
-         ("name",), _lane_merge, _merge_effect,
-         lambda a: f"{a.get('name')} ({a.get('strategy') or 'merge'})"
-         + (" without check" if a.get("check") is False else "")
-         + (" then remove" if a.get("remove") else ""),
-         bound="none"),
-    Tool("worktree_sync", "Bring the base branch's new commits into a lane, inside the lane "
-         "(merge, or rebase=true). A conflict stops there, in the lane, to resolve and commit "
-         "(or `git rebase --continue`); abort=true undoes a sync that stopped.",
-         {"name": _s(), "rebase": _b(), "abort": _b()}, ("name",), _lane_sync, "lane",
-         lambda a: str(a.get("name")) + (" abort" if a.get("abort") else
-                                         " (rebase)" if a.get("rebase") else ""),
-         bound="lane"),
     Tool("worktree_events", "List recent worktree/task lifecycle events from "
          ".worktrees/events.jsonl.", {"limit": _i()}, (), _events),
 ]
 
 _TOOLS += [Tool(*spec) for spec in LANE_AGENT_TOOL_SPECS]
+_TOOLS += [Tool(*spec[:7], bound=spec[7]) for spec in MERGE_TOOL_SPECS]
 
 SEED_TOOL_NAMES = ("bash", "read_file", "write_file", "edit_file", "task_create", "task_list",
                    "task_get", "task_update", "task_bind_worktree", "worktree_create",

@@ -18,20 +18,20 @@ from textual import work
 from textual.worker import Worker, WorkerState
 
 from core import present
-from core.errors import CorruptFileError, NotFoundError, WorklanesError
+from core.errors import NotFoundError, WorklanesError
 from core.forecast import forecast_lanes
 from tui import format as fmt
 from tui.format import ui_message
 from tui.panes import Quiet, dialog_flow
 from tui.panes.lane_agents import LaneAgentColumn
+from tui.panes.merge import MergeFlow
 from tui.messages import (ActionDone, CommandFinished, DiffLoaded, LanesChanged, LanesLoaded,
-                          LaneStatusesLoaded, MergeFinished, MergePlanned, OutputArrived,
-                          OutputStream, ReconcileDone)
+                          LaneStatusesLoaded, OutputArrived, OutputStream, ReconcileDone)
 from tui.state import current_branch
 from tui.widgets.tables import LaneTable
 
 
-class LanesPane(Quiet, LaneAgentColumn, LaneTable):
+class LanesPane(Quiet, LaneAgentColumn, MergeFlow, LaneTable):
     def __init__(self, clock: Callable[[], float], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.clock = clock
@@ -219,60 +219,6 @@ class LanesPane(Quiet, LaneAgentColumn, LaneTable):
 
         self.app.push_screen(DiffScreen(msg.lane, msg.text))
 
-    # -- m: merge into the base ------------------------------------------------------------
-    def action_lane_merge(self) -> None:
-        lane = self.selected_lane()
-        if lane is None:
-            return
-        from core.merge import plan_merge
-
-        name = lane["name"]
-        self.app.dialog_opening(True)  # keys typed after m wait for the dialog, not the plan
-        self.app.run_core(f"planning the merge of lane {name}",
-                          lambda: MergePlanned(plan_merge(self.ws, name)), reply_to=self)
-
-    def on_merge_planned(self, msg: MergePlanned) -> None:
-        self._merge(msg.plan)
-
-    @dialog_flow("merging a lane")
-    async def _merge(self, plan: Any) -> None:
-        from core.merge import merge_lane
-        from tui.screens.dialogs import MergeLaneScreen
-        from tui.screens.views import OutputScreen
-
-        answer = await self.app.push_screen_wait(MergeLaneScreen(plan))
-        if answer is None:
-            return
-        strategy, check, remove = answer
-        name = plan.lane["name"]
-        cancel = threading.Event()
-        on_output = None
-        if check and plan.check:
-            # The check can take minutes: its output streams into a view where Esc
-            # cancels it (the merge is then refused, nothing changed).
-            self.app.command_cancel = cancel
-            self.app.push_screen(OutputScreen(name, plan.check, cancel,
-                                              f"{name}: check before merging into {plan.base}"))
-            stream = OutputStream(lambda: self.post_message(OutputArrived(name, stream)))
-            on_output = stream.write
-
-        def go() -> ActionDone:
-            try:
-                res = merge_lane(self.ws, name, strategy, check=check, remove=remove,
-                                 on_output=on_output, cancel=cancel)
-            except WorklanesError as exc:
-                self.post_message(MergeFinished(name, None, str(exc)))
-                raise
-            self.post_message(MergeFinished(name, res))
-            note = present.merge_note(res)
-            if res.removed:
-                note += f"; removed the lane and deleted {res.lane.get('branch')}"
-            elif res.remove_error:
-                note += f"; removing the lane failed: {res.remove_error}"
-            return ActionDone(note, lanes=True, tasks=True)
-        self.app.run_core(f"merging lane {name}", go, reply_to=self,
-                          logged=lambda exc: not isinstance(exc, NotFoundError))
-
     def _output_view(self, name: str) -> Any:
         from tui.screens.views import OutputScreen
 
@@ -285,15 +231,6 @@ class LanesPane(Quiet, LaneAgentColumn, LaneTable):
         view = self._output_view(msg.lane)
         if view is not None and text:
             view.append(text)
-
-    def on_merge_finished(self, msg: MergeFinished) -> None:
-        view = self._output_view(msg.lane)
-        if view is not None:
-            if msg.result is None:
-                view.finish("merge refused", True, msg.error)
-            else:
-                view.finish("check passed, merged", False, present.merge_note(msg.result))
-        self.request_status_refresh()
 
     def report_recovered(self) -> None:
         """Say what opening the workspace finished or rolled back of operations (create,

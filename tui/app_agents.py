@@ -1,0 +1,68 @@
+"""What the lane agents report to the app (tui/lane_host.py posts these from their
+threads): states into the lanes pane and the header, approvals as a toast and the queue
+(never a modal), dispatch results, alerts. Mixed into the app."""
+
+from __future__ import annotations
+
+from tui.messages import ApprovalsChanged, DispatchEnded, LaneAgentChanged, LaneAgentNote
+
+
+class LaneAgentEvents:
+    """Needs the app's ``lane_table``, ``chat``, ``status_line``, ``alert``, ``notify``
+    and ``report_error``."""
+
+    def on_lane_agent_changed(self, msg: LaneAgentChanged) -> None:
+        from core.agent.lane_state import LIVE_STATES
+
+        before = (self.lane_table.agents.get(msg.lane) or {}).get("state")
+        self.lane_table.agent_changed(msg.lane, msg.record)
+        self._count_agents()
+        if msg.lane == self.lane_table.selected_key and msg.state in LIVE_STATES \
+                and before not in LIVE_STATES:
+            # A turn starts on the selected lane: show it. Not on every later change,
+            # which would undo a B pressed meanwhile.
+            self.chat.follow(msg.lane, True)
+        if msg.lane == self.chat.shown_lane:
+            self.chat.sync_input()
+        if msg.state in ("done", "failed"):
+            error = msg.record.get("error")
+            self.alert(f"worklanes: lane {msg.lane}",
+                       f"agent {msg.state}" + (f": {error}" if error else ""))
+
+    def on_lane_agent_note(self, msg: LaneAgentNote) -> None:
+        from core.agent.lane_agent import ApprovalAsked
+        from core.dispatch import Dispatched, NotStarted
+        from core.safe_text import visible
+
+        ev = msg.event
+        if isinstance(ev, ApprovalAsked):
+            # A toast and the queue, never a modal: the user may be typing elsewhere.
+            self.notify(f"Lane {msg.lane} asks: {visible(ev.request.summary)} (j answers)",
+                        title="Waiting for you", severity="warning", timeout=6)
+            self.alert(f"worklanes: lane {msg.lane}", f"asks to run {ev.request.tool}")
+        elif isinstance(ev, Dispatched):
+            made = " (new lane)" if ev.created else ""
+            self.notify(f"Dispatched task #{ev.task_id} to lane {msg.lane}{made}", timeout=3)
+        elif isinstance(ev, NotStarted):
+            self.notify(f"Not started: {ev.reason}", severity="warning", timeout=5)
+
+    def on_approvals_changed(self, msg: ApprovalsChanged) -> None:
+        self.refresh_bindings()
+
+    def on_dispatch_ended(self, msg: DispatchEnded) -> None:
+        if msg.error:
+            self.report_error("dispatching ready tasks", msg.error)
+            return
+        result = msg.result
+        if result is None or result.stopped:
+            return
+        ok = sum(1 for r in result.runs.values() if r.ok)
+        if not result.runs:
+            self.notify("Dispatch: no task was ready", timeout=4)
+        else:
+            self.notify(f"Dispatch done: {ok} of {len(result.runs)} agent(s) finished well",
+                        severity="information" if ok == len(result.runs) else "warning",
+                        timeout=6)
+
+    def _count_agents(self) -> None:
+        self.status_line.agents = self.lane_table.agent_counts()
