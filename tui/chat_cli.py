@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from typing import Any, Callable
 
 import click
@@ -170,10 +171,12 @@ def approval_prompt(req: ApprovalRequest) -> str:
     return f"{head}Allow {visible(req.summary)}{where}? [y]es once / [a]lways / [n]o "
 
 
-def in_worker(fn: Callable[[], Any], on_interrupt: Callable[[], None], name: str) -> Any:
+def in_worker(fn: Callable[[], Any], on_interrupt: Callable[[], None], name: str,
+              grace: float | None = None) -> Any:
     """``fn()`` in a worker thread, so Ctrl-C in the main thread can ask it to stop: the
     first Ctrl-C calls ``on_interrupt``, a second stops waiting (returns _ABANDONED).
-    What ``fn`` raises is raised here."""
+    What ``fn`` raises is raised here. ``grace``: after the first Ctrl-C, stop waiting
+    after that many seconds too."""
     result: dict[str, Any] = {}
     # Waited for on an Event, not Thread.join: a Ctrl-C inside join can leave Python 3.11
     # believing a thread that still runs has ended (bpo-45274's fix releases its lock).
@@ -189,6 +192,7 @@ def in_worker(fn: Callable[[], Any], on_interrupt: Callable[[], None], name: str
 
     threading.Thread(target=work, name=name, daemon=True).start()
     interrupted = False
+    deadline = None
     while not done.is_set():
         try:
             done.wait(timeout=0.1)
@@ -197,6 +201,10 @@ def in_worker(fn: Callable[[], Any], on_interrupt: Callable[[], None], name: str
                 return _ABANDONED
             interrupted = True
             on_interrupt()
+            if grace is not None:
+                deadline = time.monotonic() + grace
+        if deadline is not None and time.monotonic() > deadline:
+            return _ABANDONED   # what was asked to stop did not: leave rather than hang
     if "exc" in result:
         raise result["exc"]
     return result["value"]

@@ -223,7 +223,9 @@ def _run(dispatcher: Any, printer: LanePrinter) -> int:
         dispatcher.stop()
 
     try:
-        result = in_worker(dispatcher.run, stop, "worklanes-dispatch")
+        # Cancelled agents stop at their next read; one that does not within the grace
+        # is left to read as interrupted (its history is valid) rather than hang the exit.
+        result = in_worker(dispatcher.run, stop, "worklanes-dispatch", grace=20.0)
     except WorklanesError as exc:
         printer.line(f"worklanes: {exc}", err=True)
         return EXIT_ERROR
