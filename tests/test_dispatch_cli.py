@@ -162,9 +162,13 @@ def test_ctrl_c_cancels_every_agent_and_leaves_valid_histories(repo, api):
     gate = api.gate()
     api.route("alpha").add(Reply([gate.text("alpha starts and then")]))
     api.route("beta").add(Reply([gate.text("beta starts and then")]))
+    # As at a terminal: SIGINT at its default, also when this test itself runs with it
+    # ignored (a background job, as `cmd &` in a script starts it); Python then installs
+    # no KeyboardInterrupt handler and Ctrl-C could not be tested.
     proc = subprocess.Popen([sys.executable, "-m", "tui", "-C", str(repo), "dispatch", "--json"],
                             env=_proc_env(api), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert gate.wait_parked(2, timeout=60)
         proc.send_signal(signal.SIGINT)
