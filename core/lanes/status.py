@@ -13,7 +13,6 @@ refresh can never wake the lane watcher that asked for it.
 
 from __future__ import annotations
 
-import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -126,7 +125,7 @@ class LaneStatusMixin(LaneIndex):
             return st
         base = lane_base(lane)
         base_tip = tips.get(f"refs/heads/{base}") or tips.get(base)
-        base_oid = base_tip.oid if base_tip else self._resolve(base, path)
+        base_oid = base_tip.oid if base_tip else git.verify(f"{base}^{{commit}}", path)
         commits = self._commits(path, base_oid, head_oid) if base_oid else None
         if commits is not None:
             st.ahead, st.behind = commits.ahead, commits.behind
@@ -139,10 +138,6 @@ class LaneStatusMixin(LaneIndex):
             st.last_commit = f"{tip.short} {tip.subject}"
             st.last_commit_ts = tip.ts
         return st
-
-    def _resolve(self, ref: str, path: Path) -> str:
-        res = git.run(["rev-parse", "-q", "--verify", f"{ref}^{{commit}}"], path)
-        return res.out.strip() if res.ok else ""
 
     def _commit_tip(self, path: Path, oid: str) -> _Tip | None:
         """A HEAD that is no branch tip (detached, another branch's old commit)."""

@@ -35,19 +35,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.bench.genrepo import GIT, add_lanes, make_big_repo, tracked_files  # noqa: E402
+from tests.bench.common import timeit  # noqa: E402
+from tests.bench.genrepo import add_lanes, make_big_repo, tracked_files  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
-def run(args, cwd) -> float:
-    t = time.perf_counter()
+def sh(args, cwd) -> None:
     subprocess.run(args, cwd=cwd, check=True, capture_output=True, env=ENV)
-    return time.perf_counter() - t
-
-
-def median_of(fn, n: int = 7) -> float:
-    return statistics.median(fn() for _ in range(n))
 
 
 def cpu_seconds() -> float:
@@ -126,7 +121,7 @@ async def bare_idle(idle: float) -> float:
 
 
 def floor_status(paths: list[Path]) -> float:
-    return median_of(lambda: run(["git", "status", "--porcelain=v2", "--branch"], paths[0]))
+    return timeit(lambda: sh(["git", "status", "--porcelain=v2", "--branch"], paths[0]), 7)
 
 
 def floor_parallel(paths: list[Path], base: str = "main") -> float:
@@ -137,11 +132,9 @@ def floor_parallel(paths: list[Path], base: str = "main") -> float:
                        cwd=p, capture_output=True)
 
     def once():
-        t = time.perf_counter()
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(one, paths))
-        return time.perf_counter() - t
-    return median_of(once, 5)
+    return timeit(once, 5)
 
 
 def main() -> None:
@@ -170,11 +163,11 @@ def main() -> None:
         fresh.lanes.statuses(lanes)
         cold = time.perf_counter() - t
         (paths[0] / "warm.txt").write_text("w\n")
-        warm = median_of(lambda: timed(lambda: fresh.lanes.statuses(lanes)), 5)
+        warm = timeit(lambda: fresh.lanes.statuses(lanes), 5)
         floor = floor_parallel(paths)
         rows.append((f"status refresh, {args.lanes} lanes, cold", cold, floor, "status+rev-list/lane"))
         rows.append((f"status refresh, {args.lanes} lanes, warm", warm, floor, ""))
-        wl_list = median_of(lambda: run([sys.executable, "-m", "tui", "wt", "list", "--json"], root), 5)
+        wl_list = timeit(lambda: sh([sys.executable, "-m", "tui", "wt", "list", "--json"], root), 5)
         rows.append((f"wt list --json, {args.lanes} lanes", wl_list, floor, "<= 1.5x"))
 
         # 5. wt diff of a lane with 500 changed files
@@ -182,17 +175,17 @@ def main() -> None:
         for rel in tracked_files(big)[:500]:
             with open(big / rel, "a") as fh:
                 fh.write("# bench edit\n")
-        diff = median_of(lambda: run([sys.executable, "-m", "tui", "wt", "diff", names[1]], root), 5)
-        needed = median_of(lambda: run(["git", "diff", "--merge-base", "main", "--stat", "--patch"], big)
-                           + run(["git", "ls-files", "--others", "--exclude-standard"], big), 5)
-        commits_only = median_of(lambda: run(["git", "diff", "main..."], big), 5)
+        diff = timeit(lambda: sh([sys.executable, "-m", "tui", "wt", "diff", names[1]], root), 5)
+        needed = timeit(lambda: (sh(["git", "diff", "--merge-base", "main", "--stat", "--patch"], big),
+                                 sh(["git", "ls-files", "--others", "--exclude-standard"], big)), 5)
+        commits_only = timeit(lambda: sh(["git", "diff", "main..."], big), 5)
         rows.append(("wt diff, 500 changed files", diff, needed, "diff+ls-files raw"))
         rows.append(("  against git diff main... (commits only)", diff, commits_only, ""))
 
         # 6. task list on an empty board
         empty = make_big_repo(base / "empty", files=1)
-        tl = median_of(lambda: run([sys.executable, "-m", "tui", "task", "list"], empty), 9)
-        click_floor = median_of(lambda: run([sys.executable, "-c", "import click"], empty), 9)
+        tl = timeit(lambda: sh([sys.executable, "-m", "tui", "task", "list"], empty), 9)
+        click_floor = timeit(lambda: sh([sys.executable, "-c", "import click"], empty), 9)
         rows.append(("task list, empty board", tl, click_floor, "<= 1.5x python -c 'import click'"))
 
         # 1-3. in the app
@@ -210,12 +203,6 @@ def main() -> None:
               f"{live['burst_reads']} status read(s)")
     finally:
         shutil.rmtree(base, ignore_errors=True)
-
-
-def timed(fn) -> float:
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t
 
 
 def table(rows) -> str:
