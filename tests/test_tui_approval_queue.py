@@ -6,12 +6,13 @@ Moments are held with the server's gates, never timed."""
 from __future__ import annotations
 
 import contextlib
+import re
 
 from core.workspace import Workspace
 from tests.fakeapi import Reply, ToolUse, fakeapi  # noqa: F401  (fixture)
 from tests.test_lane_agents import valid_history
 from tests.test_tui_lane_agents import keyed, opened, state  # noqa: F401  (fixture)
-from tests.tui_helpers import screen_text, wait_for
+from tests.tui_helpers import notes, screen_text, wait_for
 from tui.screens.approvals import ApprovalQueueScreen
 
 ALPHA_CMD = "echo from-alpha > alpha.txt\x1b[2K"     # an escape the model slipped in
@@ -72,7 +73,7 @@ async def test_the_queue_lists_every_approval_and_answers_each_to_its_own_agent(
         await wait_for(pilot, lambda: isinstance(app.screen, ApprovalQueueScreen), what="queue")
         assert lanes_of(app) == ["beta-side"]
         lane, tool, call, waited = rows(app)[0]
-        assert (tool, call) == ("bash", f"bash: {BETA_CMD}") and waited.endswith("s")
+        assert (tool, call) == ("bash", BETA_CMD) and re.fullmatch(r"\d+s", waited)
         # A second agent asks while the list is open: a new row, the cursor stays put.
         alpha_gate.open()
         await wait_for(pilot, lambda: len(lanes_of(app)) == 2, what="alpha's row, live")
@@ -156,3 +157,42 @@ async def test_j_typed_into_an_input_is_text_and_the_queue_gives_the_focus_back(
         await pilot.press(*" down", "enter")        # the typing goes on where it was
         await wait_for(pilot, lambda: any(t["subject"] == "Jot down"
                                           for t in ws.tasks.list().tasks), what="the task")
+
+
+async def test_at_80_columns_the_agent_keys_come_first_and_the_queue_fits(repo, keyed, fakeapi):
+    from tests.tui_helpers import running
+
+    ws = Workspace.open(repo)
+    gate = fakeapi.gate()
+    gate.open()
+    waiting_agents(ws, fakeapi, gate, fakeapi.gate())
+    async with running(repo, size=(80, 24), base_url=fakeapi.url, policy="ask") as (pilot, app):
+        await pilot.press("A")
+        await wait_for(pilot, lambda: len(app.lane_host.queue.pending()) == 2, what="both ask")
+        await wait_for(pilot, lambda: "J Queue" in key_bar(app), what="the agent keys")
+        bar = key_bar(app)
+        assert bar.startswith(" j Answer  J Queue  B Board agent  n New")
+        assert len(bar) == 80 and bar.rstrip().endswith("? Help  q Quit    ^p palette")
+        await pilot.press("J")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalQueueScreen), what="queue")
+        text = screen_text(app)
+        for lane in ("alpha-side", "beta-side"):     # every column whole at 80 columns
+            assert re.search(rf"{lane} +bash +echo from-\S+ > \S+ +\d+s ", text), text
+        assert "esc Close  y Allow once  a Allow for session  n Deny  ⏎ Its chat" in key_bar(app)
+
+
+async def test_a_question_taken_back_closes_its_open_dialog(repo, keyed, fakeapi):
+    from tui.screens.dialogs import ApprovalScreen
+
+    ws = Workspace.open(repo)
+    async with both_asking(repo, ws, fakeapi, fakeapi.gate()) as (pilot, app):
+        await wait_for(pilot, lambda: app.chat.shown_lane == "alpha-side", what="alpha shown")
+        await pilot.press("j")                      # the shown agent's question first
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen), what="asked")
+        assert "lane alpha-side: approve bash?" in screen_text(app)
+        app.lane_host.runner.cancel("alpha-side")   # its turn ends: no one waits for it
+        await wait_for(pilot, lambda: app.screen is app.main, what="the dialog closed")
+        assert "lane alpha-side no longer asks" in notes(app)
+        await pilot.press("J")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalQueueScreen), what="queue")
+        assert lanes_of(app) == ["beta-side"]

@@ -43,10 +43,13 @@ def _render(values: tuple) -> list[fmt.Cell]:
 def queue_rows(pending: list[Any], now: float) -> list[fmt.Row]:
     """One row an approval, oldest first; what the model wrote is shown with its escapes
     visible, as the approval dialog shows it."""
-    return [fmt.row(str(p.id), (visible(p.lane), visible(p.request.tool),
-                                " ".join(visible(p.request.summary).split()),
-                                ago(p.asked_at, now)), _render)
-            for p in pending]
+    rows = []
+    for p in pending:
+        tool, call = visible(p.request.tool), " ".join(visible(p.request.summary).split())
+        call = call.removeprefix(f"{tool}: ")   # "bash: make": the tool has its column
+        rows.append(fmt.row(str(p.id), (visible(p.lane), tool, call, ago(p.asked_at, now)),
+                            _render))
+    return rows
 
 
 class ApprovalQueueScreen(Dialog[str]):
