@@ -323,3 +323,31 @@ async def test_quit_mid_tool_call_ends_the_call_cancelled_not_running(repo, keye
         await wait_for(pilot, lambda: "✗ bash" in lane_screen(app), what="the call, ended")
         assert "running…" not in lane_screen(app)
         assert "Turn ended: cancelled" in view_text(app.chat.lane_view)
+
+
+async def test_an_agent_of_another_process_is_read_again_when_it_moves_on(repo, keyed, fakeapi,
+                                                                         tmp_path):
+    from tests.test_chat_cli import _proc_env
+
+    ws = Workspace.open(repo)
+    fifo, route = blocking_bash(ws, fakeapi, tmp_path, "alpha elsewhere")
+    route.add_text("alpha finished elsewhere")
+    async with opened(repo, fakeapi) as (pilot, app):
+        proc = subprocess.Popen([sys.executable, "-m", "tui", "-C", str(repo), "dispatch",
+                                 "--yes"], env=_proc_env(fakeapi), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        try:
+            writer = os.open(fifo, os.O_WRONLY)   # its `cat` runs: the call is open
+            await wait_for(pilot, lambda: state(app, "alpha-elsewhere") == "running",
+                           what="its state, from the index")
+            await pilot.press("a")                # shows the running agent's conversation
+            await wait_for(pilot, lambda: "running…" in lane_screen(app), what="call running")
+            os.close(writer)                      # `cat` ends; that process finishes its turn
+            assert proc.wait(timeout=60) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        await wait_for(pilot, lambda: state(app, "alpha-elsewhere") == "done", what="done")
+        await wait_for(pilot, lambda: "alpha finished elsewhere" in lane_screen(app),
+                       what="its conversation read again")
+        assert "running…" not in lane_screen(app) and "✓ bash" in lane_screen(app)

@@ -138,6 +138,12 @@ class LaneHost:
         with self._lock:
             return self._logs.setdefault(lane, fresh)
 
+    def forget(self, lane: str) -> None:
+        """Drop the log of a lane whose agent runs elsewhere: the next look reads its
+        transcript again."""
+        with self._lock:
+            self._logs.pop(lane, None)
+
     def existing_log(self, lane: str) -> LaneLog | None:
         with self._lock:
             return self._logs.get(lane)
