@@ -38,7 +38,8 @@ class LaneAgentEvents:
         ev = msg.event
         if isinstance(ev, ApprovalAsked):
             # A toast and the queue, never a modal: the user may be typing elsewhere.
-            self.notify(f"Lane {msg.lane} asks: {visible(ev.request.summary)} (j answers)",
+            self.notify(f"Lane {msg.lane} asks: {visible(ev.request.summary)} "
+                        "(j answers, J lists all waiting)",
                         title="Waiting for you", severity="warning", timeout=6)
             self.alert(f"worklanes: lane {msg.lane}", f"asks to run {ev.request.tool}")
         elif isinstance(ev, Dispatched):
