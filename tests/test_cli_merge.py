@@ -15,7 +15,7 @@ import pytest
 
 from core.workspace import Workspace
 from tests.conftest import git
-from tests.githold import make_shim
+from tests.gitshim import make_shim
 from tests.test_cli import cli  # noqa: F401  (the fixture: CliRunner on the repo)
 from tests.test_core_merge import commit, head, nothing_in_progress
 

@@ -282,7 +282,7 @@ def test_lanes_dir_configurable(repo):
 def test_a_status_refresh_runs_the_fewest_git_processes(ws, tmp_path, monkeypatch):
     """One for-each-ref for every lane and one status per lane; what depends only on
     commits (ahead/behind, lines) is asked again only when a commit moved."""
-    from tests.githold import make_shim
+    from tests.gitshim import make_shim
 
     names = ["p1", "p2", "p3"]
     for name in names:
@@ -296,7 +296,7 @@ def test_a_status_refresh_runs_the_fewest_git_processes(ws, tmp_path, monkeypatc
     lanes = ws.lanes.list()
 
     def calls_of(fn) -> list[str]:
-        shim.log.write_text("")
+        shim.clear()
         fn()
         return sorted(shim.calls())
 

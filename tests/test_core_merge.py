@@ -16,7 +16,7 @@ from core.merge import CheckFailedError, merge_lane, plan_merge
 from core.sync import abort_sync, prune_merged, sync_lane
 from core.workspace import Workspace
 from tests.conftest import git
-from tests.githold import make_shim
+from tests.gitshim import make_shim
 
 
 def commit(path: Path, files: dict[str, str], msg: str) -> str:

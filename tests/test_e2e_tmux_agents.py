@@ -54,3 +54,45 @@ def test_e2e_dispatch_in_the_app_with_a_queued_approval(tmp_path):
     assert (repo / ".worktrees" / "alpha-writes" / "alpha.txt").read_text() == "from-alpha\n"
     assert {n: lane["agent"]["state"] for n, lane in lanes.items()} == {
         "alpha-writes": "done", "beta-reads": "done"}
+
+
+def test_e2e_the_queue_takes_the_keys_typed_right_after_J(tmp_path):
+    """Two agents wait; "J" and "y" arrive as one burst: the y answers the queue's first
+    row, never a pane key under it (y is free there, but a or n would not be)."""
+    repo = make_repo(tmp_path / "repo")
+    ws = Workspace.open(repo)
+    ws.tasks.create("alpha writes")
+    ws.tasks.create("beta writes")
+    home = tmp_path / "home"
+    home.mkdir()
+    with FakeAPI() as api:
+        for name in ("alpha", "beta"):
+            route = api.route(name)
+            route.add(Reply([ToolUse("bash", {"command": f"echo {name} > {name}.txt"})]))
+            route.add_text(f"{name} is through")
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("ANTHROPIC_", "TMUX", "TEXTUAL")) and k != "MODEL_ID"}
+        env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), TERM="xterm-256color",
+                   ANTHROPIC_API_KEY="test-key-e2e", ANTHROPIC_BASE_URL=api.url)
+        marker = tmp_path / "exit-code"
+        tmux = Tmux(repo, f"{installed_command()}; echo $? > {marker}; sleep 60", env)
+        try:
+            tmux.wait_text("Tasks 2")
+            tmux.settle()
+            tmux.keys("A")
+            tmux.wait(lambda t: "2 waiting" in t and "J Queue" in t, what="both waiting")
+            tmux.keys("J", "y")                    # one burst, as a fast typist sends it
+            tmux.wait_text("Waiting for you: 1")
+            tmux.keys("n")
+            tmux.wait_text("No agent is waiting for an answer")
+            tmux.keys("Escape")
+            tmux.wait(lambda t: "Waiting for you" not in t and t.count("✓ done") == 2,
+                      what="the queue closed, both done")
+            tmux.keys("q")
+            assert tmux.exit_code(marker) == "0"
+        finally:
+            tmux.kill()
+        assert api.errors == []
+    wrote = [n for n in ("alpha", "beta")
+             if (repo / ".worktrees" / f"{n}-writes" / f"{n}.txt").exists()]
+    assert len(wrote) == 1                         # the first row allowed, the other denied

@@ -480,3 +480,23 @@ def test_the_approval_queue_waits_per_lane_and_a_cancel_withdraws(ws, api):
     assert os.path.exists(os.path.join(ws.lanes.get("beta-side")["path"], "beta.txt"))
     assert not os.path.exists(os.path.join(ws.lanes.get("alpha-side")["path"], "alpha.txt"))
     valid_history(ws, run_a.agent.session_id)
+
+
+def test_a_call_left_open_reads_interrupted_once_its_agent_is_not_running():
+    from core.agent.transcript import as_left, cut_off
+
+    use = {"type": "tool_use", "id": "toolu_open", "name": "bash", "input": {"command": "make"}}
+    saved = [{"role": "user", "content": [{"type": "text", "text": "Task #1"}]},
+             {"role": "assistant", "content": [use]}]
+    live = as_left(saved, running=True)          # its agent still runs it: left open
+    assert live[-1]["role"] == "assistant" and cut_off(live) == []
+    left = as_left(saved, running=False)         # its process is gone: cut off
+    assert left[-1]["content"] == [{"type": "tool_result", "tool_use_id": "toolu_open",
+                                    "content": INTERRUPTED, "is_error": True}]
+    assert cut_off(left) == [use]
+    assert len(saved) == 2 and saved[-1]["content"] == [use]      # nothing changed
+    resumed = left[:-1] + [{"role": "user", "content": left[-1]["content"]
+                            + [{"type": "text", "text": "Continue"}]}]
+    assert cut_off(resumed) == [use]             # the resume note joins the same message
+    resumed += [{"role": "assistant", "content": [{"type": "text", "text": "done"}]}]
+    assert cut_off(resumed) == []                # no longer the end of the conversation

@@ -1,7 +1,7 @@
 """kill -9 at every git step of create, remove --force and restore, then recovery.
 
 A `git` shim first on PATH counts the git calls of the real CLI (`python -m tui`) and
-stalls after call k; the test kills the process group there, recovers (the next
+holds after call k; the test kills the process group there, recovers (the next
 command opening the workspace, or `wt reconcile --fix`), and checks that the state is
 whole and that no work was lost: for every k from the first git call to the last."""
 
@@ -57,14 +57,14 @@ def _assert_work_back(path: Path) -> None:
 
 
 def _kill_every_step(tmp_path, args, setup, check) -> tuple[int, int]:
-    bin_dir = gitshim.install(tmp_path / "shim")
+    shim = gitshim.make_shim(tmp_path)
     ws = setup(_repo(tmp_path, 0))
-    killed, calls = gitshim.run_until(bin_dir, ws.root, args, stall_at=0)
+    killed, calls = gitshim.run_until(shim, ws.root, args, stall_at=0)
     assert not killed and len(calls) >= 5, calls
     kills = 0
     for k in range(1, len(calls) + 1):
         ws = setup(_repo(tmp_path, k))
-        killed, log = gitshim.run_until(bin_dir, ws.root, args, stall_at=k)
+        killed, log = gitshim.run_until(shim, ws.root, args, stall_at=k)
         assert killed, (k, "\n".join(log))
         kills += killed
         ws = _recover(ws, k)

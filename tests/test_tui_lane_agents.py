@@ -4,6 +4,11 @@ gates, never timed."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+
 import pytest
 
 from core.agent.lane_state import agent_state
@@ -240,3 +245,109 @@ def test_notification_text_cannot_end_or_start_a_sequence():
         assert "\x1b" not in body and "\x07" not in body and "\n" not in body
         assert seq.startswith("\x1b]") and seq.endswith("\x07")
     assert sequences(NotifySettings(), "t", "b") == []
+
+
+# -- a tool call the session ended on -------------------------------------------------------
+
+def blocking_bash(ws, api, tmp_path, subject: str):
+    """A task whose agent runs a bash command that blocks on a FIFO until it is opened."""
+    ws.tasks.create(subject)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    route = api.route(subject.split()[0])
+    route.add(calls(("bash", {"command": f"cat {fifo}"})))
+    return fifo, route
+
+
+def lane_screen(app) -> str:
+    return screen_text(app) + view_text(app.chat.lane_view)
+
+
+async def test_a_call_cut_off_by_a_killed_process_reads_interrupted_in_the_app_and_the_cli(
+        repo, keyed, fakeapi, tmp_path):
+    from click.testing import CliRunner
+
+    from tests.test_chat_cli import _proc_env
+    from tui.cli import main
+
+    ws = Workspace.open(repo)
+    fifo, route = blocking_bash(ws, fakeapi, tmp_path, "alpha crash")
+    proc = subprocess.Popen([sys.executable, "-m", "tui", "-C", str(repo), "dispatch", "--yes"],
+                            env=_proc_env(fakeapi), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        writer = os.open(fifo, os.O_WRONLY)   # returns once the agent's `cat` has it open
+        proc.send_signal(signal.SIGKILL)      # the process dies mid-call: no result saved
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    os.close(writer)                          # `cat` reads EOF and ends
+    session = agent_state(ws.lanes.get("alpha-crash"))["session"]
+    saved = (repo / ".worktrees" / ".chat" / f"{session}.jsonl").read_text()
+    async with opened(repo, fakeapi) as (pilot, app):
+        assert state(app, "alpha-crash") == "interrupted"
+        await wait_for(pilot, lambda: app.chat.shown_lane == "alpha-crash", what="shown")
+        await wait_for(pilot, lambda: "✗ bash" in lane_screen(app), what="the call, ended")
+        text = view_text(app.chat.lane_view)
+        assert "running…" not in lane_screen(app)
+        assert "interrupted: the session ended before this tool call finished" in text
+        assert "Turn ended: interrupted - the agent stopped before this call finished; " \
+            "a resumes it" in text
+    # Only read: the transcript is as the crash left it until the agent is resumed.
+    assert (repo / ".worktrees" / ".chat" / f"{session}.jsonl").read_text() == saved
+    route.add_text("carried on")
+    res = CliRunner().invoke(main, ["-C", str(repo), "chat", "--lane", "alpha-crash",
+                                    "carry on"], catch_exceptions=False,
+                             env={"ANTHROPIC_BASE_URL": fakeapi.url})
+    assert res.exit_code == 0 and "carried on" in res.stdout, res.output
+    assert f"[interrupted: bash: cat {fifo} - the agent stopped before this call finished; " \
+        "your message resumes it]" in res.stderr
+    sent = route.requests[-1]["messages"]
+    assert sent[2]["content"][0]["content"].startswith("interrupted: the session ended")
+
+
+async def test_quit_mid_tool_call_ends_the_call_cancelled_not_running(repo, keyed, fakeapi,
+                                                                     tmp_path):
+    ws = Workspace.open(repo)
+    blocking_bash(ws, fakeapi, tmp_path, "alpha quits mid-call")
+    async with opened(repo, fakeapi) as (pilot, app):
+        await pilot.press("a")
+        await wait_for(pilot, lambda: "running…" in lane_screen(app), what="the call running")
+        await pilot.press("q")                # the app kills the command and answers it
+    record = agent_state(ws.lanes.get("alpha-quits-mid-call"))
+    assert record["state"] == "cancelled"
+    history = valid_history(ws, record["session"])
+    assert history[-1]["content"][0]["content"].startswith("cancelled by the user")
+    async with opened(repo, fakeapi) as (pilot, app):
+        await wait_for(pilot, lambda: "✗ bash" in lane_screen(app), what="the call, ended")
+        assert "running…" not in lane_screen(app)
+        assert "Turn ended: cancelled" in view_text(app.chat.lane_view)
+
+
+async def test_an_agent_of_another_process_is_read_again_when_it_moves_on(repo, keyed, fakeapi,
+                                                                         tmp_path):
+    from tests.test_chat_cli import _proc_env
+
+    ws = Workspace.open(repo)
+    fifo, route = blocking_bash(ws, fakeapi, tmp_path, "alpha elsewhere")
+    route.add_text("alpha finished elsewhere")
+    async with opened(repo, fakeapi) as (pilot, app):
+        proc = subprocess.Popen([sys.executable, "-m", "tui", "-C", str(repo), "dispatch",
+                                 "--yes"], env=_proc_env(fakeapi), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        try:
+            writer = os.open(fifo, os.O_WRONLY)   # its `cat` runs: the call is open
+            await wait_for(pilot, lambda: state(app, "alpha-elsewhere") == "running",
+                           what="its state, from the index")
+            await pilot.press("a")                # shows the running agent's conversation
+            await wait_for(pilot, lambda: "running…" in lane_screen(app), what="call running")
+            os.close(writer)                      # `cat` ends; that process finishes its turn
+            assert proc.wait(timeout=60) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        await wait_for(pilot, lambda: state(app, "alpha-elsewhere") == "done", what="done")
+        await wait_for(pilot, lambda: "alpha finished elsewhere" in lane_screen(app),
+                       what="its conversation read again")
+        assert "running…" not in lane_screen(app) and "✓ bash" in lane_screen(app)

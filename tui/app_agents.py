@@ -1,6 +1,7 @@
 """What the lane agents report to the app (tui/lane_host.py posts these from their
 threads): states into the lanes pane and the header, approvals as a toast and the queue
-(never a modal), dispatch results, alerts. Mixed into the app."""
+(never a modal of their own accord; J lists them), dispatch results, alerts. Mixed into
+the app."""
 
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ class LaneAgentEvents:
         ev = msg.event
         if isinstance(ev, ApprovalAsked):
             # A toast and the queue, never a modal: the user may be typing elsewhere.
-            self.notify(f"Lane {msg.lane} asks: {visible(ev.request.summary)} (j answers)",
+            self.notify(f"Lane {msg.lane} asks: {visible(ev.request.summary)} "
+                        "(j answers, J lists all waiting)",
                         title="Waiting for you", severity="warning", timeout=6)
             self.alert(f"worklanes: lane {msg.lane}", f"asks to run {ev.request.tool}")
         elif isinstance(ev, Dispatched):
@@ -48,6 +50,31 @@ class LaneAgentEvents:
 
     def on_approvals_changed(self, msg: ApprovalsChanged) -> None:
         self.refresh_bindings()
+        for screen in self.screen_stack:   # the queue, if it is open (under a toast, say)
+            changed = getattr(screen, "approvals_changed", None)
+            if changed is not None:
+                changed()
+
+    # -- J: the queue ----------------------------------------------------------------------
+    def action_agent_queue(self) -> None:
+        from tui.screens.approvals import ApprovalQueueScreen
+
+        if isinstance(self.screen, ApprovalQueueScreen):
+            return
+        # Keys typed right after J are for the queue (y, n...), not for the pane under it:
+        # they wait until it has the focus (Dialog.on_screen_resume lets them go).
+        self.dialog_opening(True)
+        self.push_screen(ApprovalQueueScreen(self.lane_host.queue), self._queue_closed)
+
+    def _queue_closed(self, lane: str | None) -> None:
+        if lane is None:
+            return
+        # Enter on a row: that agent's chat, where its work and its question show. The
+        # focus goes to its lane, not into the chat: while the agent's turn runs, the chat
+        # keeps what is typed there for its input, and j (answer) must stay a key.
+        self.main.action_focus_pane_named("lanes")
+        self.lane_table.select(lane)
+        self.chat.show_lane(lane)
 
     def on_dispatch_ended(self, msg: DispatchEnded) -> None:
         if msg.error:

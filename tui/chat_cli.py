@@ -280,6 +280,7 @@ def chat(ctx: click.Context, prompt: str | None, yes: bool, model: str | None, r
     Configured by ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL and MODEL_ID, from the
     environment or the repository's .env (the environment wins; flags win over both)."""
     from core.agent.lane_state import lane_session
+    from core.agent.transcript import cut_off
     try:
         ws, config = open_agent(ctx, model, base_url, yes)
         printer = Printer()
@@ -297,6 +298,10 @@ def chat(ctx: click.Context, prompt: str | None, yes: bool, model: str | None, r
     resumed = f", resumed with {len(agent.history)} messages" if agent.history else ""
     click.echo(f"[worklanes chat: model {config.model}{where}, session {agent.session_id}"
                f"{resumed}]", err=True)
+    for call in cut_off(agent.history):   # the app's lane view says the same
+        click.echo(f"[interrupted: {agent.tools.summary(call.get('name', '?'), call.get('input') or {})}"
+                   " - the agent stopped before this call finished; your message resumes it]",
+                   err=True)
     if prompt is not None:
         if not prompt.strip():
             _fail("the prompt is empty")

@@ -26,6 +26,10 @@ class KeySpec:
     # Who carries out the action: a pane (tasks | lanes | events | chat), "screen" (the
     # layout: focus, zoom, help) or "app". Default: the pane the key belongs to.
     owner: str = ""
+    # A key that matters only at times is on the key bar only then (and first, since it
+    # is news): "waiting" (an agent waits for an answer), "lane" (the chat shows a lane
+    # agent). The main screen says when (MainScreen.key_applies); the key works always.
+    when: str = ""
 
     @property
     def action_owner(self) -> str:
@@ -59,9 +63,12 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("agent.dispatch", "A", "agent_dispatch", "Dispatch",
             "Dispatch: a lane agent for every ready task", "global", owner="lanes"),
     KeySpec("agent.next_waiting", "j", "agent_next_waiting", "Answer",
-            "Answer the next agent waiting for you", "global", owner="chat", show=False),
+            "Answer the next agent waiting for you", "global", owner="chat", when="waiting"),
+    KeySpec("agent.queue", "J", "agent_queue", "Queue",
+            "List every approval the agents wait for: answer one, or go to its agent's chat",
+            "global", owner="app", when="waiting"),
     KeySpec("agent.board", "B", "agent_board", "Board agent",
-            "Show the board agent's conversation", "global", owner="chat", show=False),
+            "Show the board agent's conversation", "global", owner="chat", when="lane"),
     KeySpec("pane.next", "tab", "focus_pane(1)", "Next pane", "Move to the next pane", "global",
             show=False, owner="screen"),
     KeySpec("pane.previous", "shift+tab", "focus_pane(-1)", "Previous pane", "Move to the previous pane",
@@ -109,6 +116,7 @@ def bindings(pane: str) -> list[Binding]:
 
 _OWNERS = {k.action.split("(")[0]: k.action_owner for k in KEYS}
 IDS = frozenset(k.id for k in KEYS)
+WHEN = {k.id: k.when for k in KEYS if k.when}   # binding id -> when it is on the key bar
 
 
 def owner_of(action_name: str) -> str | None:

@@ -19,8 +19,8 @@ from typing import Any, Callable
 
 from textual.message import Message
 
-from core.agent.lane_state import agent_state
-from core.agent.transcript import chat_dir
+from core.agent.lane_state import LIVE_STATES, agent_state
+from core.agent.transcript import as_left, chat_dir
 from core.errors import WorklanesError
 from core.workspace import Workspace
 from tui.messages import ApprovalsChanged, LaneAgentChanged, LaneAgentNote, LaneOutput
@@ -126,14 +126,23 @@ class LaneHost:
             log = self._logs.get(lane)
         if log is not None:
             return log
+        running = session is not None    # the first state of a turn this process runs
         if session is None:
             try:
-                session = (agent_state(self.ws.lanes.get(lane)) or {}).get("session")
+                record = agent_state(self.ws.lanes.get(lane)) or {}
             except WorklanesError:
-                session = None
-        fresh = LaneLog(history=read_history(self.ws, session))
+                record = {}
+            session, running = record.get("session"), record.get("state") in LIVE_STATES
+        # A call its agent (no longer running) left open was cut off: core says so.
+        fresh = LaneLog(history=as_left(read_history(self.ws, session), running))
         with self._lock:
             return self._logs.setdefault(lane, fresh)
+
+    def forget(self, lane: str) -> None:
+        """Drop the log of a lane whose agent runs elsewhere: the next look reads its
+        transcript again."""
+        with self._lock:
+            self._logs.pop(lane, None)
 
     def existing_log(self, lane: str) -> LaneLog | None:
         with self._lock:

@@ -156,6 +156,7 @@ class PendingApproval:
     request: ApprovalRequest
     decision: Decision | None = None
     answered: threading.Event = field(default_factory=threading.Event)
+    asked_at: float = field(default_factory=time.monotonic)   # how long it waits, for a host
 
 
 class ApprovalQueue:

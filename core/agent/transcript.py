@@ -97,6 +97,30 @@ def repair(history: list[Message], reason: str = INTERRUPTED) -> list[Message]:
     return [msg] if len(history) > before else []
 
 
+def cut_off(history: list[Message]) -> list[dict[str, Any]]:
+    """The tool calls the conversation ends on that never finished because the session
+    ended first (a crash, a kill, a quit that could not wait): their tool_use blocks, as
+    long as they are the last thing in it. A resumed turn is the next message."""
+    if len(history) < 2 or history[-1].get("role") != "user":
+        return []
+    ids = {b.get("tool_use_id") for b in history[-1].get("content") or []
+           if isinstance(b, dict) and b.get("type") == "tool_result"
+           and isinstance(b.get("content"), str) and b["content"].startswith(INTERRUPTED)}
+    return [b for b in history[-2].get("content") or []
+            if isinstance(b, dict) and b.get("type") == "tool_use" and b.get("id") in ids]
+
+
+def as_left(messages: list[Message], running: bool) -> list[Message]:
+    """A saved conversation as it stands, without writing anything: read under the rules
+    ``Transcript.load`` applies, and, unless its agent is still ``running``, with a tool
+    call the session left open answered "interrupted" - what loading it to resume would
+    write - so a viewer shows that call cut off, not running forever."""
+    history = _clean(messages)
+    if not running:
+        repair(history)
+    return history
+
+
 def _clean(history: list[Message]) -> list[Message]:
     """Rebuild a loaded history under the live rules: first message user, roles alternate,
     no empty blocks, every tool_result answering the assistant message right before it."""

@@ -128,8 +128,10 @@ class ChatPane(Quiet, ChatView):
         from core.agent import Decision
         from tui.screens.dialogs import ApprovalScreen
 
-        decision = await self.app.push_screen_wait(ApprovalScreen(item.request,
-                                                                  asker=f"lane {item.lane}"))
+        queue = self.lane_host.queue
+        decision = await self.app.push_screen_wait(ApprovalScreen(
+            item.request, asker=f"lane {item.lane}",
+            pending=lambda: any(p.id == item.id for p in queue.pending())))
         self.lane_host.queue.answer(item.id, decision if isinstance(decision, Decision)
                                     else Decision.DENY)
 

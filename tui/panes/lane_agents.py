@@ -37,8 +37,17 @@ class LaneAgentColumn:
             record = self._live.get(lane["name"]) or agent_state(lane)
             if record is not None:
                 agents[lane["name"]] = record
+        # An agent of another process (worklanes dispatch, a second window) moved on: the
+        # conversation this app read of it is old - a call it showed running may have
+        # finished, or been cut off by that process dying. Read it again when shown.
+        moved = [name for name, record in agents.items()
+                 if name not in self._live and self.agents.get(name, record) != record]
         self.agents = agents
         self._spin()
+        for name in moved:
+            self.app.lane_host.forget(name)
+            if self.app.chat.shown_lane == name:
+                self.app.chat.lane_view.show(name)
 
     def agent_changed(self, lane: str, record: dict[str, Any]) -> None:
         self._live[lane] = record

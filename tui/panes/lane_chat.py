@@ -26,6 +26,9 @@ from tui.widgets.chat import ChatView
 DRAW_EVERY = 0.05
 
 
+# Under a call the agent's session ended on (a crash, a kill): how to carry on.
+CUT_OFF_HINT = "the agent stopped before this call finished; a resumes it"
+
 ANSWERED = {"once": "Allowed once", "session": "Allowed for this session", "deny": "Denied",
             "unanswered": "Withdrawn: the turn ended before an answer"}
 
@@ -91,7 +94,8 @@ class LaneView(Quiet, ChatView):
             await self.show_history(
                 log.history, restored=f"— lane {msg.lane}: its conversation —",
                 empty=None if log.items else f"Lane {msg.lane}'s agent has no saved "
-                "conversation. a starts it; a message typed here starts a turn with it.")
+                "conversation. a starts it; a message typed here starts a turn with it.",
+                cut_off_hint="" if log.items else CUT_OFF_HINT)
         items = self.host.items_since(msg.lane, self.drawn)
         self.drawn += len(items)
         await self.draw_items(items)

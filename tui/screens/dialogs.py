@@ -398,10 +398,19 @@ class ApprovalScreen(Dialog[Any]):
     ApprovalScreen .call { height: auto; max-height: 16; margin: 1 0; }
     """
 
-    def __init__(self, request: Any, asker: str = "") -> None:
+    def __init__(self, request: Any, asker: str = "", pending: Any = None) -> None:
         super().__init__()
         self.request = request
         self.asker = asker      # whose agent asks ("lane x"), when it is not the board's
+        self.pending = pending  # () -> whether a queued question still waits for this answer
+
+    def approvals_changed(self) -> None:
+        """The queue changed (the app calls this): a question its agent took back - the
+        turn was cancelled - closes, as a refusal no one waits for any more."""
+        if self.pending is not None and not self.pending():
+            self.notify(f"{self.asker or 'The agent'} no longer asks: its turn ended",
+                        severity="warning", timeout=4)
+            self.dismiss(None)
 
     def compose(self):
         from textual.containers import VerticalScroll

@@ -124,6 +124,14 @@ class MainScreen(Screen):
             return self.query_one(ChatPane).running or self.zoomed is not None
         return True
 
+    def key_applies(self, when: str) -> bool:
+        """Whether a key that matters only at times (keys.KeySpec.when) is on the bar now."""
+        if when == "waiting":
+            return bool(self.app.lane_host.queue.pending())
+        if when == "lane":
+            return self.query_one(ChatPane).shown_lane is not None
+        return True
+
     def action_agent_cancel(self) -> None:
         if self.query_one(ChatPane).cancel_turn():
             return

@@ -285,8 +285,9 @@ class ChatView(Vertical):
 
     async def show_history(self, history: list[dict[str, Any]],
                            restored: str = "— restored from the last session —",
-                           empty: str | None = WELCOME) -> None:
-        """Draw a restored conversation (API message format) without streaming it."""
+                           empty: str | None = WELCOME, cut_off_hint: str = "") -> None:
+        """Draw a restored conversation (API message format) without streaming it;
+        ``cut_off_hint`` follows the note under calls it ends on that were cut off."""
         from textual.widgets import Markdown
 
         widgets: list[Any] = []
@@ -309,7 +310,9 @@ class ChatView(Vertical):
                     results[block.get("tool_use_id", "")] = (_result_text(block.get("content")),
                                                              bool(block.get("is_error")))
         from core.agent.events import result_kind
+        from core.agent.transcript import cut_off
 
+        last = {b.get("id") for b in cut_off(history)} if cut_off_hint else set()
         for tid, (text, is_error) in results.items():
             if tid in self._tools:
                 kind = result_kind(text)
@@ -318,8 +321,8 @@ class ChatView(Vertical):
                 self._tools[tid].finish(text, is_error, denied=kind == "denied")
                 if kind in ("cancelled", "interrupted"):
                     at = widgets.index(self._tools[tid]) + 1
-                    widgets.insert(at, Static(Text(f"Turn ended: {kind}"),
-                                              classes="notice -warn"))
+                    note = f"Turn ended: {kind}" + (f" - {cut_off_hint}" if tid in last else "")
+                    widgets.insert(at, Static(Text(note), classes="notice -warn"))
         if not widgets:
             if empty:
                 self.notice(empty)

@@ -16,6 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from tui import format as fmt
+from tui import keys
 from tui.compat import LogWithoutMeasureThread
 
 W = TypeVar("W", bound=Widget)
@@ -175,14 +176,21 @@ class KeyBar(Static):
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         right = Text(end="")
         app = self.app
+        news = Text(no_wrap=True, overflow="ellipsis", end="")
         shown: set[str] = set()
         active = self.screen.active_bindings
+        applies = getattr(self.screen, "key_applies", None)
         for key, (_, binding, enabled, _tooltip) in active.items():
             if not binding.show or binding.action in shown or key == app.COMMAND_PALETTE_BINDING:
                 continue
+            when = keys.WHEN.get(binding.id or "")
+            if when and applies is not None and not applies(when):
+                continue
             shown.add(binding.action)
-            self._key(right if binding.id in PINNED else text, key,
+            self._key(right if binding.id in PINNED else news if when else text, key,
                       app.get_key_display(binding), binding.description, enabled)
+        # Keys that apply only now come first: on a narrow bar they are what must not be cut.
+        text = news.append_text(text) if news else text
         palette = active.get(app.COMMAND_PALETTE_BINDING) if app.ENABLE_COMMAND_PALETTE else None
         if palette is not None:
             right.append("  ")
