@@ -37,6 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.bench.common import compiled_env  # noqa: E402
+
 GIT_ENV = {"GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
            "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.com",
            "GIT_CONFIG_NOSYSTEM": "1"}
@@ -136,13 +138,8 @@ Bare().run(headless=True, size=(120, 36))
 
 
 def child_env(pycache: Path) -> dict[str, str]:
-    """Both apps run from compiled bytecode, as an installed package does (pip compiles
-    it; an editable checkout compiles on first import). A private cache directory keeps
-    that true even where PYTHONDONTWRITEBYTECODE is set, and writes nothing into the
-    checkout; the warm-up runs fill it for worklanes and Textual alike."""
-    env = {**os.environ, "ANTHROPIC_API_KEY": "", "PYTHONPYCACHEPREFIX": str(pycache)}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return env
+    """Both apps run from compiled bytecode (tests/bench/common.compiled_env)."""
+    return compiled_env(pycache, ANTHROPIC_API_KEY="")
 
 
 CHILD_ENV: dict[str, str] = {}
@@ -184,7 +181,7 @@ def bench_scale(base: Path, sizes: list[int], runs: int) -> list[tuple[str, str,
         rows.append((f"first paint, {n:,} tasks ({shown} rows drawn)", f"{med(paint) * 1000:.0f} ms",
                      f"{med(bare) * 1000:.0f} ms (bare Textual app)",
                      f"{med(paint) / med(bare):.2f}x (target <= {target})"))
-        rows.append((f"  whole board loaded / RSS then", f"{med(load) * 1000:.0f} ms, {med(rss):.0f} MiB",
+        rows.append(("  whole board loaded / RSS then", f"{med(load) * 1000:.0f} ms, {med(rss):.0f} MiB",
                      f"bare app RSS {med(bare_rss):.0f} MiB",
                      f"{med(rss) / med(bare_rss):.2f}x" + (" (target <= 60 MiB)" if n <= 10_000 else "")))
     return rows
