@@ -163,12 +163,3 @@ def head_of(common_dir: Path) -> tuple[str, bool]:
     if head.startswith("ref: refs/heads/"):
         return head[len("ref: refs/heads/"):], True
     return head, False
-
-
-def git_rev_parse(cwd: Path, args: Sequence[str]) -> GitResult:
-    """``git rev-parse ARGS`` as a bare subprocess, not run(): it is how core.repo asks
-    git where a repository is when reading its layout is not enough, and importing
-    GitPython alone costs ~70 ms there."""
-    proc = subprocess.run(["git", "rev-parse", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, **_GIT_ENV}, timeout=30)
-    return GitResult(proc.returncode, proc.stdout, proc.stderr)

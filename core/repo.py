@@ -88,10 +88,10 @@ def _plain(common: Path, own: Path) -> RepoPaths | None:
 
 
 def _ask_git(cwd: Path) -> RepoPaths:
-    from core.git import git_rev_parse
+    from core.git import run
 
-    proc = git_rev_parse(cwd, ["--path-format=absolute", "--git-common-dir",
-                               "--is-bare-repository", "--git-dir"])
+    proc = run(["rev-parse", "--path-format=absolute", "--git-common-dir",
+                "--is-bare-repository", "--git-dir"], cwd, timeout=30)
     if not proc.ok:
         raise NotARepoError(
             f"{cwd} is not inside a git repository; cd into one or run `git init` first")
