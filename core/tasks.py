@@ -47,7 +47,10 @@ def task_file_id(path: str | os.PathLike) -> int | None:
     if not (name.startswith("task_") and name.endswith(".json")):
         return None
     stem = name[5:-5]
-    return int(stem) if stem.isdigit() and stem.isascii() else None
+    # Only the name core writes for that id: task_007.json is not task 7's file.
+    if not (stem.isdigit() and stem.isascii()) or (stem[0] == "0" and stem != "0"):
+        return None
+    return int(stem)
 
 
 def still_blocking(blocked_by: Iterable[int] | None, status_of: Mapping[int, str]) -> list[int]:
@@ -177,7 +180,7 @@ class TaskBoard:
         # task_file_id inlined: this runs over 50,000 names before a big board's first frame.
         return sorted([int(n[5:-5]) for n in names
                        if n[:5] == "task_" and n[-5:] == ".json" and n[5:-5].isdigit()
-                       and n.isascii()])
+                       and n.isascii() and (n[5] != "0" or n == "task_0.json")])
 
     def first_ids(self, n: int) -> list[int]:
         """The first ``n`` ids in board order (all, if fewer), in a fraction of what ``ids`` costs on a big board: names sorted by length (in C)

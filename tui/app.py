@@ -47,8 +47,9 @@ INITIAL_TAIL = 150
 # The state the first frame shows is read on the UI thread before it: a reader thread
 # running beside Textual's start-up fights it for the GIL and costs more than it saves.
 # Of the board that is the rows the screen can show (and the blockers they name); the
-# rest loads in a worker after the first frame. A board this small is read whole at
-# once (about 5 ms), sparing it the second pass.
+# rest loads in a worker after the first frame. A board whose first files are not
+# there to open in turn (a small one, or one with gaps) is listed instead, and read
+# whole when the listing finds it this small (about 5 ms), sparing it the second pass.
 FIRST_READ_INLINE_MAX = 200
 
 

@@ -45,8 +45,9 @@ class BoardCache:
 
     def load_first(self, rows: int, whole: int = 0) -> BoardSnapshot:
         """The first ``rows`` tasks in board order, and the tasks their blockers name
-        (so their ready/blocked marks are true), without reading the rest; all of a
-        board of at most ``whole`` tasks (which the listing finds small)."""
+        (so their ready/blocked marks are true), without reading the rest. A board
+        that has to be listed (see TaskBoard.read_first) is read whole when the
+        listing finds at most ``whole`` tasks."""
         first = self.ws.tasks.read_first(rows) if rows else None
         complete = False
         if first is None:
