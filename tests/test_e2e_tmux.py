@@ -118,7 +118,11 @@ def descendants(pid: int) -> list[int]:
 
 
 def installed_command() -> str:
-    exe = shutil.which("worklanes")
+    # The console script of the interpreter running the tests first: a `worklanes` found
+    # on PATH may be another install's, or a pyenv shim - a bash script, which drops PS1
+    # from the environment the lane shell gets.
+    beside = Path(sys.executable).with_name("worklanes")
+    exe = str(beside) if beside.is_file() else shutil.which("worklanes")
     return exe if exe else f"{sys.executable} -m tui"
 
 

@@ -161,17 +161,21 @@ def spawn(code: str, *args: str) -> tuple[float, int, int]:
 
 
 def bench_scale(base: Path, sizes: list[int], runs: int) -> list[tuple[str, str, str, str]]:
+    """Also the app on an empty repository, in the same runs: what the app costs before
+    any board, against which the board's own cost shows."""
+    empty = make_big_repo(base / "scale-empty", 0, 0, 0)
     rows = []
     for n in sizes:
         root = make_big_repo(base / f"scale-{n}", n, 20, 10_000)
         for _ in range(2):   # the bytecode and the OS caches, for both
             spawn_raw(CHILD_BARE)
             spawn_raw(CHILD_SCALE, str(root), str(n))
-        bare, bare_rss, paint, shown, load, rss = [], [], [], 0, [], []
+        bare, bare_rss, paint, shown, load, rss, blank = [], [], [], 0, [], [], []
         for _ in range(runs):
             b = spawn_raw(CHILD_BARE)
             bare.append(float(b[0]))
             bare_rss.append(float(b[3]))
+            blank.append(spawn(CHILD_OURS, str(empty))[0])
             t_paint, shown, _paint_rss, t_load, t_rss = spawn_raw(CHILD_SCALE, str(root), str(n))
             paint.append(float(t_paint))
             load.append(float(t_load))
@@ -181,6 +185,8 @@ def bench_scale(base: Path, sizes: list[int], runs: int) -> list[tuple[str, str,
         rows.append((f"first paint, {n:,} tasks ({shown} rows drawn)", f"{med(paint) * 1000:.0f} ms",
                      f"{med(bare) * 1000:.0f} ms (bare Textual app)",
                      f"{med(paint) / med(bare):.2f}x (target <= {target})"))
+        rows.append(("  the same app, empty repository", f"{med(blank) * 1000:.0f} ms",
+                     f"{med(bare) * 1000:.0f} ms", f"{med(blank) / med(bare):.2f}x"))
         rows.append(("  whole board loaded / RSS then", f"{med(load) * 1000:.0f} ms, {med(rss):.0f} MiB",
                      f"bare app RSS {med(bare_rss):.0f} MiB",
                      f"{med(rss) / med(bare_rss):.2f}x" + (" (target <= 60 MiB)" if n <= 10_000 else "")))
