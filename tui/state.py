@@ -37,7 +37,9 @@ class BoardCache:
         self._lock = threading.Lock()
         self._gen = 0
         self._complete = False
-        self._touched: set[int] | None = None   # re-read while load_all reads the rest
+        # Each load_all under way: the ids reload() re-read while it reads (two can overlap:
+        # the periodic pass may start while a big board's first full read still runs).
+        self._loads: list[set[int]] = []
 
     @property
     def partial(self) -> bool:
@@ -64,14 +66,17 @@ class BoardCache:
             return self._snapshot()
 
     def load_all(self) -> BoardSnapshot:
+        touched: set[int] = set()
         with self._lock:
-            self._touched = set()
+            self._loads.append(touched)
         try:
             tasks, errors = self._read(self.ws.tasks.ids())
-        finally:
+        except BaseException:
             with self._lock:
-                touched, self._touched = self._touched or set(), None
-        with self._lock:
+                self._forget(touched)
+            raise
+        with self._lock:   # one hold: a reload between forgetting and merging would be lost
+            self._forget(touched)
             # A file re-read (by reload) while this read ran: that read saw the change
             # the watcher reported, so it wins over ours, which may be older.
             for tid in touched:
@@ -86,6 +91,9 @@ class BoardCache:
             self._tasks, self._errors, self._blockers = tasks, errors, {}
             self._complete = True
             return self._snapshot()
+
+    def _forget(self, touched: set[int]) -> None:
+        self._loads = [t for t in self._loads if t is not touched]   # by identity
 
     def reload(self, ids: Iterable[int]) -> BoardSnapshot:
         with self._lock:
@@ -105,8 +113,8 @@ class BoardCache:
                     self._errors.pop(tid, None)
                 # Read now, it is a row like the others (a mark that names it reads it there).
                 self._blockers.pop(tid, None)
-                if self._touched is not None:
-                    self._touched.add(tid)
+                for touched in self._loads:
+                    touched.add(tid)
             if new:
                 self._tasks = dict(sorted(self._tasks.items()))
             return self._snapshot()
