@@ -190,24 +190,3 @@ def test_the_first_tasks_of_a_board_without_reading_the_rest(ws):
     assert ws.tasks.first_ids(5) == [3, 9, 10, 99, 100]
     assert ws.tasks.first_ids(50) == sparse
     assert ws.tasks.ids() == sparse
-
-
-def test_a_first_read_marks_its_rows_from_the_blockers_they_name(ws):
-    from tui.state import BoardCache
-
-    _files(ws, range(1, 301))
-    _files(ws, [2], blockedBy=[250])
-    _files(ws, [250], status="completed")
-    _files(ws, [3], blockedBy=[260, 1])
-    (ws.tasks_dir / "task_4.json").write_text("{broken")
-    cache = BoardCache(ws)
-    snap = cache.load_first(20)
-    assert snap.partial and list(snap.tasks) == [i for i in range(1, 21) if i != 4]
-    assert list(snap.errors) == [4]
-    assert set(snap.blockers) == {250, 260}     # read for the marks, not shown as rows
-    assert cache.load_all().partial is False
-    assert len(cache.load_all().tasks) == 299
-    for i in range(11, 301):
-        (ws.tasks_dir / f"task_{i}.json").unlink()
-    small = BoardCache(ws).load_first(20, whole=1000)   # fewer than the rows: all of it
-    assert small.partial is False and len(small.tasks) + len(small.errors) == 10

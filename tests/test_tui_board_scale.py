@@ -13,6 +13,7 @@ import time
 
 from core.tasks import TaskBoard
 from core.workspace import Workspace
+from tui.state import BoardCache
 from tests.tui_helpers import notes, wait_for
 from tui.messages import TasksLoaded
 
@@ -176,3 +177,51 @@ async def test_a_corrupt_file_among_thousands_is_a_row_not_a_traceback(repo):
         assert app.tasks_pane.border_title.endswith("· 2 corrupt")
         assert "Traceback" not in notes(app) and "Error" not in notes(app)
         assert (ws.tasks_dir / "task_7.json").read_text() == "{not json"   # left as it was
+
+
+def _files(ws, ids, **fields):
+    for i in ids:
+        (ws.tasks_dir / f"task_{i}.json").write_text(json.dumps(
+            {"id": i, "subject": f"t{i}", "status": "pending", **fields}))
+
+
+def test_a_first_read_marks_its_rows_from_the_blockers_they_name(ws):
+    _files(ws, range(1, 301))
+    _files(ws, [2], blockedBy=[250])
+    _files(ws, [250], status="completed")
+    _files(ws, [3], blockedBy=[260, 1])
+    (ws.tasks_dir / "task_4.json").write_text("{broken")
+    cache = BoardCache(ws)
+    snap = cache.load_first(20)
+    assert snap.partial and list(snap.tasks) == [i for i in range(1, 21) if i != 4]
+    assert list(snap.errors) == [4]
+    assert set(snap.blockers) == {250, 260}     # read for the marks, not shown as rows
+    assert cache.load_all().partial is False
+    assert len(cache.load_all().tasks) == 299
+    for i in range(11, 301):
+        (ws.tasks_dir / f"task_{i}.json").unlink()
+    small = BoardCache(ws).load_first(20, whole=1000)   # fewer than the rows: all of it
+    assert small.partial is False and len(small.tasks) + len(small.errors) == 10
+
+
+def test_overlapping_full_reads_keep_what_was_re_read_during_them(ws, monkeypatch):
+    """The periodic pass can start while a big board's first full read still runs: a
+    file the watcher re-read meanwhile is not put back to what either read saw first."""
+    _files(ws, range(1, 401))
+    gate = Gate(monkeypatch, at=300)
+    cache = BoardCache(ws)
+    cache.load_first(10)
+    first = threading.Thread(target=cache.load_all)
+    first.start()
+    assert gate.reached.wait(10)          # the first read is past task 300, held
+    gate.reached.clear()
+    second = threading.Thread(target=cache.load_all)
+    second.start()
+    assert gate.reached.wait(10)          # the second one too
+    rewrite(ws, 5, subject="changed while both read")
+    cache.reload([5])                     # what the watcher does
+    gate.open()
+    first.join(10)
+    second.join(10)
+    assert cache.reload([]).tasks[5].subject == "changed while both read"
+    assert len(cache.reload([]).tasks) == 400 and not cache.partial
