@@ -264,3 +264,16 @@ def test_unkeep_undoes_keep_and_refuses_a_lane_that_is_not_kept(repo):
     wl(repo, "wt", "keep", "later")
     assert "active again" in wl(repo, "wt", "unkeep", "later").stdout
     assert json.loads(wl(repo, "wt", "status", "later", "--json").stdout)["status"] == "active"
+
+
+def test_task_list_into_a_reader_that_leaves_early_is_quiet(cli, repo):
+    """`task list | head`: the reader closing the pipe is not an error to report."""
+    cli("task", "list")
+    write_tasks(repo, [{"id": i} for i in range(1, 6001)])   # more than a pipe holds
+    proc = subprocess.Popen([sys.executable, "-m", "tui", "task", "list"], cwd=repo,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.stdout.readline() == b"[ ] #1: task 1\n"
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141 and err == ""

@@ -7,6 +7,7 @@ board commands start in a fraction of the app's start-up time.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -59,6 +60,14 @@ class _Group(LazyGroup):
         except WorklanesError as exc:
             click.echo(f"worklanes: {exc}", err=True)
             ctx.exit(1)
+        except BrokenPipeError:
+            # The reader left (`task list | head`): nothing went wrong. Quiet, with the
+            # status git has then, and stdout pointed at nothing so exit's flush is too.
+            try:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except (OSError, ValueError):
+                pass
+            ctx.exit(141)
         except OSError as exc:  # disk full, permissions: never a traceback
             where = f" ({exc.filename})" if exc.filename else ""
             click.echo(f"worklanes: {exc.strerror or exc}{where}; check free disk space and "
