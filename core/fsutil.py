@@ -58,13 +58,21 @@ def atomic_write_json(path: Path, obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+_CHUNK = 1 << 16
+
+
 def read_bytes(path: Path | str) -> bytes:
     """The whole file. os.read on a bare descriptor skips the buffered file object that
-    open() builds, which was half the cost of reading a board of 1,000 small files."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    open() builds, which was half the cost of reading a board of 1,000 small files; a
+    read shorter than asked is the end of a regular file, so a small one is one read."""
+    fd = os.open(path, _READ_FLAGS)
     try:
-        chunks = []
-        while chunk := os.read(fd, 1 << 16):
+        chunk = os.read(fd, _CHUNK)
+        if len(chunk) < _CHUNK:
+            return chunk
+        chunks = [chunk]
+        while chunk := os.read(fd, _CHUNK):
             chunks.append(chunk)
         return b"".join(chunks)
     finally:

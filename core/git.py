@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
-from core.errors import GitError, NotARepoError
+from core.errors import GitError
+from core.repo import RepoPaths, find_repo  # noqa: F401  (their home before core.repo)
 from core.secrets import ALWAYS_DROP
 
 # Keep git from paging, prompting or localising the messages we parse; and blank the
@@ -162,45 +163,3 @@ def head_of(common_dir: Path) -> tuple[str, bool]:
     if head.startswith("ref: refs/heads/"):
         return head[len("ref: refs/heads/"):], True
     return head, False
-
-
-@dataclass(frozen=True)
-class RepoPaths:
-    root: Path        # the main working tree, where all state lives
-    common_dir: Path  # the shared .git directory
-    git_dir: Path | None = None  # the git dir of the checkout asked from (a lane's own)
-
-
-def find_repo(cwd: Path | None = None) -> RepoPaths:
-    """Find the main repository even from inside a linked worktree.
-
-    ``--show-toplevel`` would name the linked worktree; the common dir is shared by all
-    of them, and the main working tree is its parent.
-    """
-    cwd = Path(cwd or os.getcwd())
-    if not cwd.is_dir():
-        raise NotARepoError(f"{cwd} is not a directory; cd into a git repository first")
-    # A bare subprocess, not run(): this is on the path of every CLI call and of the
-    # app's first paint, and importing GitPython alone costs ~70 ms there.
-    proc = subprocess.run(
-        ["git", "rev-parse", "--path-format=absolute", "--git-common-dir",
-         "--is-bare-repository", "--git-dir"], cwd=cwd, capture_output=True, text=True,
-        env={**os.environ, **_GIT_ENV}, timeout=30)
-    res = GitResult(proc.returncode, proc.stdout, proc.stderr)
-    if not res.ok:
-        raise NotARepoError(
-            f"{cwd} is not inside a git repository; cd into one or run `git init` first")
-    # One answer a line (common dir, bare?, own git dir); a path itself may hold spaces,
-    # tabs or any other character, so the bare flag's line is what splits them.
-    lines = res.out.rstrip("\n").split("\n")
-    at = next((i for i, ln in enumerate(lines) if i and ln in ("true", "false")), None)
-    if at is None:
-        raise NotARepoError(f"git rev-parse gave no repository for {cwd}; check the git install")
-    common, bare, own = "\n".join(lines[:at]), lines[at], "\n".join(lines[at + 1:])
-    common_dir = Path(common).resolve()
-    if bare == "true" or common_dir.name != ".git":
-        raise NotARepoError(
-            f"{common_dir} is a bare repository or has a separate git dir; worklanes needs "
-            "a normal clone with a working tree")
-    return RepoPaths(root=common_dir.parent, common_dir=common_dir,
-                     git_dir=Path(own).resolve() if own else common_dir)

@@ -44,14 +44,17 @@ def is_failure(name: str, has_error: bool = False) -> bool:
 
 # -- tasks ------------------------------------------------------------------------------
 
-def task_line(task: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> str:
-    """``[>] #1: Backend auth  owner=ann  wt=auth  blocked by #3`` (open blockers only)."""
+def task_line(task: dict[str, Any], by_id: dict[int, dict[str, Any]] | None = None,
+              blockers: list[int] | None = None) -> str:
+    """``[>] #1: Backend auth  owner=ann  wt=auth  blocked by #3`` (open blockers only:
+    ``blockers``, or those of the tasks in ``by_id``)."""
     parts = [f"{STATUS_MARK.get(task.get('status'), '[?]')} #{task['id']}: {task.get('subject', '')}"]
     if task.get("owner"):
         parts.append(f"owner={task['owner']}")
     if task.get("worktree"):
         parts.append(f"wt={task['worktree']}")
-    blockers = open_blockers(task, by_id)
+    if blockers is None:
+        blockers = open_blockers(task, by_id or {})
     if blockers:
         parts.append("blocked by " + ", ".join(f"#{b}" for b in blockers))
     return "  ".join(parts)

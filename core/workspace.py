@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from core.config import LaneConfig, load_lane_config
 from core.events import EventLog
-from core.git import find_repo
+from core.repo import find_repo
 from core.errors import WorklanesError
 from core.paths import STATE_DIRS, StatePaths
 from core.tasks import TaskBoard

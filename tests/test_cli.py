@@ -84,6 +84,62 @@ def test_corrupt_task_listed_as_error_rest_still_shown(cli, repo):
     assert (repo / ".tasks" / "task_2.json").read_text() == "{nope"
 
 
+def write_tasks(repo: Path, tasks: list[dict]) -> None:
+    """Task files as the seed (or any writer) leaves them: blockers may name later ids."""
+    for t in tasks:
+        full = {"subject": f"task {t['id']}", "description": "", "status": "pending", "owner": "",
+                "worktree": "", "blockedBy": [], "blocks": [], "created_at": 1.0,
+                "updated_at": 1.0, **t}
+        (repo / ".tasks" / f"task_{t['id']}.json").write_text(json.dumps(full, indent=2))
+
+
+def test_task_list_streams_in_id_order_with_marks_of_later_blockers(cli, repo):
+    """A task waiting on one with a later id (read after it) still gets its mark, and
+    the lines stay in id order; a blocker that is gone or completed blocks nothing."""
+    cli("task", "list")   # makes .tasks/
+    write_tasks(repo, [
+        {"id": 1, "blockedBy": [5]},                       # 5 is pending: blocked
+        {"id": 2, "blockedBy": [6]},                       # 6 is completed: ready
+        {"id": 3, "blockedBy": [99]},                      # gone: ready
+        {"id": 4, "blockedBy": [1], "owner": "ann"},       # an earlier one, still open
+        {"id": 5, "status": "in_progress", "owner": "ann"},
+        {"id": 6, "status": "completed", "blockedBy": [7]},
+        {"id": 7}])
+    (repo / ".tasks" / "task_8.json").write_text("{broken")
+    res = cli("task", "list", code=2)
+    lines = [ln for ln in res.output.splitlines() if ln.startswith("[")]
+    assert lines == ["[ ] #1: task 1  blocked by #5", "[ ] #2: task 2", "[ ] #3: task 3",
+                     "[ ] #4: task 4  owner=ann  blocked by #1", "[>] #5: task 5  owner=ann",
+                     "[x] #6: task 6  blocked by #7", "[ ] #7: task 7"]
+    assert "task_8.json cannot be parsed" in res.output
+    ready = json.loads(cli("task", "list", "--ready", "--json", code=2).stdout)
+    assert [t["id"] for t in ready] == [2, 3, 7]
+    ann = cli("task", "list", "--owner", "ann", code=2).stdout.splitlines()
+    assert ann == ["[ ] #4: task 4  owner=ann  blocked by #1", "[>] #5: task 5  owner=ann"]
+    pending = json.loads(cli("task", "list", "--status", "pending", "--json", code=2).stdout)
+    assert [t["id"] for t in pending] == [1, 2, 3, 4, 7]
+    (repo / ".tasks" / "task_8.json").unlink()
+    # Streamed JSON is what dumping the whole list at once printed.
+    everything = [json.loads((repo / ".tasks" / f"task_{i}.json").read_text()) for i in range(1, 8)]
+    assert cli("task", "list", "--json").stdout == json.dumps(
+        everything, indent=2, ensure_ascii=False) + "\n"
+    assert cli("task", "list", "--ready", "--owner", "nobody", "--json").stdout == "[]\n"
+
+
+def test_task_list_of_a_big_board_is_whole_and_in_order(cli, repo):
+    cli("task", "list")
+    n = 3000
+    # Every 7th waits on the task 500 ids later (open), every 11th on an earlier one.
+    write_tasks(repo, [{"id": i, "blockedBy": [i + 500] if i % 7 == 0 and i + 500 <= n
+                        else [i - 1] if i % 11 == 0 else []} for i in range(1, n + 1)])
+    lines = cli("task", "list").stdout.splitlines()
+    assert [int(ln.split("#")[1].split(":")[0]) for ln in lines] == list(range(1, n + 1))
+    assert lines[6] == "[ ] #7: task 7  blocked by #507"
+    assert lines[10] == "[ ] #11: task 11  blocked by #10"
+    assert len(json.loads(cli("task", "list", "--ready", "--json").stdout)) == n - sum(
+        1 for i in range(1, n + 1) if (i % 7 == 0 and i + 500 <= n) or i % 11 == 0)
+
+
 def test_lane_commands(cli, repo):
     cli("task", "add", "Backend auth")
     lane = json.loads(cli("wt", "create", "auth", "--task", "1", "--json").output)
@@ -208,3 +264,16 @@ def test_unkeep_undoes_keep_and_refuses_a_lane_that_is_not_kept(repo):
     wl(repo, "wt", "keep", "later")
     assert "active again" in wl(repo, "wt", "unkeep", "later").stdout
     assert json.loads(wl(repo, "wt", "status", "later", "--json").stdout)["status"] == "active"
+
+
+def test_task_list_into_a_reader_that_leaves_early_is_quiet(cli, repo):
+    """`task list | head`: the reader closing the pipe is not an error to report."""
+    cli("task", "list")
+    write_tasks(repo, [{"id": i} for i in range(1, 6001)])   # more than a pipe holds
+    proc = subprocess.Popen([sys.executable, "-m", "tui", "task", "list"], cwd=repo,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.stdout.readline() == b"[ ] #1: task 1\n"
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141 and err == ""

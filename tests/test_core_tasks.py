@@ -164,3 +164,29 @@ def test_completed_tasks_neither_wait_nor_are_waited_on(ws):
     with pytest.raises(InvalidInputError, match="task 1 is completed, so task 2 cannot wait"):
         ws.tasks.set_blockers(2, [1])
     assert ws.tasks.get(1)["blockedBy"] == [] and ws.tasks.get(2)["blockedBy"] == []
+
+
+def _files(ws, ids, **fields):
+    for i in ids:
+        (ws.tasks_dir / f"task_{i}.json").write_text(json.dumps(
+            {"id": i, "subject": f"t{i}", "status": "pending", **fields}))
+
+
+def test_the_first_tasks_of_a_board_without_reading_the_rest(ws):
+    """A big board's first rows: opened in id order when the ids are dense, found from
+    the names (sorted by length, then by name) when they are not."""
+    _files(ws, range(1, 121))
+    (ws.tasks_dir / "task_0007.json").write_text("{}")     # not a name core writes
+    (ws.tasks_dir / "notes.txt").write_text("x")
+    first = ws.tasks.read_first(10)
+    assert [tid for tid, _ in first] == list(range(1, 11))
+    assert first[2][1]["subject"] == "t3"
+    assert ws.tasks.first_ids(12) == list(range(1, 13))
+    sparse = [3, 9, 10, 99, 100, 101, 1000, 20000]
+    for i in range(1, 121):
+        (ws.tasks_dir / f"task_{i}.json").unlink()
+    _files(ws, sparse)
+    assert ws.tasks.read_first(5) is None        # too many gaps: only the listing can tell
+    assert ws.tasks.first_ids(5) == [3, 9, 10, 99, 100]
+    assert ws.tasks.first_ids(50) == sparse
+    assert ws.tasks.ids() == sparse

@@ -36,12 +36,16 @@ def test_importing_all_of_core_loads_no_textual_and_no_anthropic():
 
 
 HEAVY = ("textual", "anthropic", "git", "core.lanes", "core.agent.loop", "core.agent.tools",
-         "tui.chat_cli", "tui.dispatch_cli")
+         "tui.chat_cli", "tui.dispatch_cli",
+         # No git process either: the repository is found from its .git entries
+         # (core.repo), so neither core.git nor the subprocess machinery is loaded.
+         "core.git", "subprocess", "selectors", "signal", "tomllib", "filelock", "watchfiles",
+         "rich", "core.forecast")
 
 
 def test_task_list_command_loads_nothing_it_does_not_use(repo):
     """The board commands stay fast: no UI, no SDK, no GitPython, no lane or agent code
-    (the agent's commands are loaded lazily, when run)."""
+    (the agent's commands are loaded lazily, when run), no git process."""
     code = ("import sys\nsys.argv = ['worklanes', 'task', 'list']\nfrom tui.cli import main\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
             f"print('MODS', *[m for m in {HEAVY!r} if m in sys.modules])")

@@ -167,23 +167,6 @@ def test_classify_ignores_scratch_files(tmp_path):
     assert ch.index and not ch.events
 
 
-async def test_a_board_too_big_to_read_before_the_first_frame_loads_in_a_worker(repo, monkeypatch):
-    import tui.app
-
-    ws = Workspace.open(repo)
-    for i in range(5):
-        ws.tasks.create(f"Task {i + 1}")
-    ws.events.emit("bench.marker", what="before")
-    monkeypatch.setattr(tui.app, "FIRST_READ_INLINE_MAX", 3)
-    posted: list = []
-    async with running(repo, message_hook=posted.append) as (pilot, app):
-        # The three parts arrived as messages from the worker, not applied inline.
-        assert any(isinstance(m, TasksLoaded) and len(m.tasks) == 5 for m in posted)
-        assert any(isinstance(m, EventsAppended) and m.initial for m in posted)
-        assert app.task_table.row_count == 5
-        assert "before" in app.event_tail.lines[-1]
-
-
 async def test_the_collector_is_paused_until_the_first_paint_and_restored_on_exit(repo):
     import gc
 

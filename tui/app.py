@@ -34,7 +34,7 @@ from tui.live import LiveUpdates
 from tui.messages import (ActionDone, ActionFailed, AppMessage, BoardSelected, EventsAppended,
                           LanesLoaded, LaneStatusesLoaded, TasksLoaded, TokensUsed)
 from tui.notify import Notifier
-from tui.state import BoardCache, LaneReader, task_file_count
+from tui.state import BoardCache, LaneReader
 from tui.watch import Watcher
 from tui.widgets.tables import KeyedTable
 
@@ -44,10 +44,13 @@ AGENTS_STOP_WAIT = 5.0
 # Old events shown at startup: enough to fill a zoomed pane on a tall terminal; the tail
 # keeps more as new ones arrive. Each one drawn is formatted before the first paint.
 INITIAL_TAIL = 150
-# Up to this many task files, the state is read on the UI thread before the first frame
-# (about 25 ms for 1,000): a reader thread running beside Textual's start-up fights it for
-# the GIL and costs more than it saves. Bigger boards load in a worker after a first frame.
-FIRST_READ_INLINE_MAX = 3000
+# The state the first frame shows is read on the UI thread before it: a reader thread
+# running beside Textual's start-up fights it for the GIL and costs more than it saves.
+# Of the board that is the rows the screen can show (and the blockers they name); the
+# rest loads in a worker after the first frame. A board whose first files are not
+# there to open in turn (a small one, or one with gaps) is listed instead, and read
+# whole when the listing finds it this small (about 5 ms), sparing it the second pass.
+FIRST_READ_INLINE_MAX = 200
 
 
 def _palette_provider():
@@ -167,14 +170,10 @@ class WorklanesApp(QuietAfterExit, ActionRunner, LiveUpdates, LaneAgentEvents, A
         self.status_line.repo = self.ws.root.name
         hide_toast_rack(self.screen)   # one layout fewer (tui/compat.py)
         self.task_table.focus()
-        first: list[AppMessage] = []
-        if task_file_count(self.ws) <= FIRST_READ_INLINE_MAX:
-            # Nothing is on screen yet, so this costs no responsiveness, and the data
-            # is in the first layout instead of forcing a second one per pane.
-            try:
-                first = self._first_messages()
-            except Exception:
-                pass  # read again in the worker, whose failure is reported like any other
+        try:
+            first = self._first_messages()
+        except Exception:
+            first = []  # read again in the worker, whose failure is reported like any other
         if first:
             for msg in first:
                 self._apply(msg)
@@ -189,12 +188,15 @@ class WorklanesApp(QuietAfterExit, ActionRunner, LiveUpdates, LaneAgentEvents, A
         The follower was placed at the end of the log before the tail is read: an event
         written in between can show up twice, but is never lost."""
         tail = self.ws.events.tail(min(INITIAL_TAIL, self.options.max_event_lines))
+        # No more rows than the terminal has lines: the pane cannot show more.
+        first = self.board.load_first(self.size.height, whole=FIRST_READ_INLINE_MAX)
         return [EventsAppended(tail, initial=True), self._lanes_message(),
-                self._tasks_message(self.board.load_all())]
+                self._tasks_message(first)]
 
     def _tasks_message(self, snap: Any) -> TasksLoaded:
-        rows, ready = fmt.board_rows(snap.tasks, snap.errors)
-        return TasksLoaded(snap.tasks, snap.errors, snap.gen, rows, ready)
+        rows, ready = fmt.board_rows(snap.tasks, snap.errors, snap.blockers)
+        return TasksLoaded(list(snap.tasks.values()), list(snap.errors.values()), snap.gen,
+                           rows, ready, snap.partial, snap.tasks)
 
     def _lanes_message(self) -> LanesLoaded:
         return LanesLoaded(*self.lane_reader.read())
@@ -266,8 +268,8 @@ class WorklanesApp(QuietAfterExit, ActionRunner, LiveUpdates, LaneAgentEvents, A
         # first layout fights it for the GIL. What changed in between is caught up by a
         # full re-read (rows that did not change are not redrawn).
         self._start_watching()
-        if self.options.watch:
-            self._resync()
+        if self.options.watch or self.board.partial:
+            self._resync()   # with the rest of a big board
         self.lane_table.request_status_refresh()
         self.lane_table.report_recovered()
         self.chat.start(self.options.agent)

@@ -7,7 +7,8 @@ board commands start in a fraction of the app's start-up time.
 
 from __future__ import annotations
 
-import json
+import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,14 @@ class _Group(LazyGroup):
         except WorklanesError as exc:
             click.echo(f"worklanes: {exc}", err=True)
             ctx.exit(1)
+        except BrokenPipeError:
+            # The reader left (`task list | head`): nothing went wrong. Quiet, with the
+            # status git has then, and stdout pointed at nothing so exit's flush is too.
+            try:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except (OSError, ValueError):
+                pass
+            ctx.exit(141)
         except OSError as exc:  # disk full, permissions: never a traceback
             where = f" ({exc.filename})" if exc.filename else ""
             click.echo(f"worklanes: {exc.strerror or exc}{where}; check free disk space and "
@@ -94,8 +103,13 @@ json_option = click.option("--json", "as_json", is_flag=True,
                            help="Print the stored object(s) as JSON (the seed's field names).")
 
 
+def _json_text(obj: Any) -> str:
+    import json
+    return json.dumps(obj, indent=2, ensure_ascii=False, default=str)
+
+
 def _dump(obj: Any) -> None:
-    click.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
+    click.echo(_json_text(obj))
 
 
 @click.group(cls=_Group, lazy=LAZY_COMMANDS, invoke_without_command=True,
@@ -182,20 +196,31 @@ def task_add(ctx, subject, description, owner, blocked_by, as_json):
 @click.pass_context
 def task_list(ctx, status, owner, ready, as_json):
     """List tasks. Unreadable task files are reported (exit code 2) but never hide the rest."""
-    ws = _ws(ctx)
-    listing = ws.tasks.list(status=status, owner=owner, ready=ready)
+    # Streamed: a line is written as its task is read (a board of 50,000 is not held),
+    # in chunks, not one click.echo each (which costs more than the reading).
+    errors, shown, chunk = [], 0, []
+    write = sys.stdout.write
+    for item in _ws(ctx).tasks.stream(status=status, owner=owner, ready=ready):
+        if not isinstance(item, tuple):
+            errors.append(item)
+            continue
+        t, blockers = item
+        if as_json:
+            chunk.append(("[\n  " if not shown else ",\n  ") + _json_text(t).replace("\n", "\n  "))
+        else:
+            chunk.append(present.task_line(t, blockers=blockers) + "\n")
+        shown += 1
+        if len(chunk) >= 512:
+            write("".join(chunk))
+            chunk.clear()
     if as_json:
-        _dump(listing.tasks)
-    else:
-        everything = listing.tasks if not (status or owner or ready) else ws.tasks.list().tasks
-        by_id = {t["id"]: t for t in everything}
-        for t in listing.tasks:
-            click.echo(present.task_line(t, by_id))
-        if not listing.tasks and not listing.errors:
-            click.echo("No tasks.")
-    for err in listing.errors:
+        chunk.append("\n]\n" if shown else "[]\n")
+    elif not shown and not errors:
+        chunk.append("No tasks.\n")
+    write("".join(chunk))
+    for err in errors:
         click.echo(f"worklanes: {err}", err=True)
-    if listing.errors:
+    if errors:
         ctx.exit(2)
 
 
@@ -482,6 +507,7 @@ def wt_reconcile(ctx, fix, as_json):
 def events(ctx, limit, follow, as_json):
     """The lifecycle event log (.worktrees/events.jsonl)."""
     ws = _ws(ctx)
+    import json
     show = (lambda e: click.echo(json.dumps(e, default=str))) if as_json else (lambda e: click.echo(present.event_line(e)))
     follower = ws.events.follower(from_end=True) if follow else None
     for e in ws.events.tail(limit):

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from core.present import (EVENT_NAME_WIDTH, ago, ahead_behind, clip, clock_time,  # noqa: F401
                           event_line, is_failure)
-from core.tasks import STATUS_MARK, is_ready, open_blockers, task_file_id
+from core.tasks import STATUS_MARK, BoardTask, still_blocking
 
 SUBJECT_WIDTH = 60      # longer subjects are cut, so one task cannot widen the board
 
@@ -40,8 +40,9 @@ def cell_width(c: Cell) -> int:
 
 
 # A table row ready to store: key, the plain values it was made from (compared to skip
-# unchanged rows), its cells, and their widths. Made by the thread that read the data.
-Row = tuple[str, tuple, list[Cell], tuple[int, ...]]
+# unchanged rows), its cells (None for a table that renders them when drawn, see
+# KeyedTable.RENDER), and their widths. Made by the thread that read the data.
+Row = tuple[str, tuple, "list[Cell] | None", tuple[int, ...]]
 
 
 def row(key: str, values: tuple, render: Callable[[tuple], list[Cell]]) -> Row:
@@ -49,57 +50,86 @@ def row(key: str, values: tuple, render: Callable[[tuple], list[Cell]]) -> Row:
     return key, values, cells, tuple([cell_width(c) for c in cells])
 
 
-def board_rows(tasks: list[dict[str, Any]], errors: list[Any]) -> tuple[list[Row], int]:
+def board_rows(tasks: dict[int, Any], errors: dict[int, Any],
+               also: dict[int, Any] | None = None) -> tuple[list[Row], int]:
     """The task board's rows in id order (corrupt files among them), and how many
-    tasks are ready."""
-    by_id = {t["id"]: t for t in tasks}
-    keyed: list[tuple[int, Row]] = []
+    tasks are ready. ``tasks`` (BoardTask by id, in id order) are the rows; ``also``
+    are tasks read only for the marks (the blockers of a board's first rows). The
+    cells are made when a row is drawn: only widths are measured here."""
+    status_of = {tid: t.status for tid, t in tasks.items()}
+    if also:
+        status_of.update((tid, t.status) for tid, t in also.items() if tid not in status_of)
+    rows: list[Row] = []
     ready = 0
-    for task in tasks:
-        values = task_cells(task, by_id)
+    for tid, task in tasks.items():
+        values = board_values(task, status_of)
         ready += values[-1]
-        keyed.append((task["id"], row(str(task["id"]), values, render_task)))
-    for err in errors:
-        tid = task_file_id(err.path) or 0
-        keyed.append((tid, row(str(tid), corrupt_cells(tid, err.reason), render_corrupt)))
-    keyed.sort(key=lambda kr: kr[0])
-    return [r for _, r in keyed], ready
+        rows.append((str(tid), values, None, text_widths(board_texts(values))))
+    if errors:
+        for tid, err in errors.items():
+            values = corrupt_cells(tid, err.reason)
+            rows.append((str(tid), values, None, text_widths(corrupt_texts(values))))
+        rows.sort(key=lambda r: r[1][0])
+    return rows, ready
+
+
+def text_widths(texts: tuple[str, ...]) -> tuple[int, ...]:
+    return tuple([len(t) if t.isascii() and t.isprintable() else cell_len(t) for t in texts])
 
 
 # -- tasks ------------------------------------------------------------------------------
 
+def board_values(task: Any, status_of: dict[int, str]) -> tuple:
+    """The plain values a board row shows (of a core BoardTask); compared to decide
+    which rows to redraw."""
+    blockers = tuple(still_blocking(task.blocked_by, status_of))
+    status = task.status
+    return (task.id, status, clip(task.subject, SUBJECT_WIDTH), task.owner, task.worktree,
+            blockers, status == "pending" and not blockers)
+
+
 def task_cells(task: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> tuple:
-    """The plain values a board row shows; compared to decide which cells to redraw."""
-    status = task.get("status", "pending")
-    ready = is_ready(task, by_id)
-    blockers = open_blockers(task, by_id)
-    return (task["id"], status, clip(str(task.get("subject", "")), SUBJECT_WIDTH),
-            str(task.get("owner") or ""),
-            str(task.get("worktree") or ""), tuple(blockers), ready)
+    """``board_values`` of a task's dict, among the dicts of the board."""
+    return board_values(BoardTask(task), {tid: t.get("status") for tid, t in by_id.items()})
+
+
+def board_texts(cells: tuple) -> tuple[str, ...]:
+    """The text of each cell of a board row (render_task adds the styles)."""
+    tid, status, subject, owner, lane, blockers, ready = cells
+    if ready:
+        return (str(tid), "[ ]", subject, "ready", owner, lane)
+    return (str(tid), STATUS_MARK.get(status, "[?]"), subject,
+            " ".join(f"#{b}" for b in blockers), owner, lane)
 
 
 def render_task(cells: tuple) -> list[Cell]:
-    tid, status, subject, owner, lane, blockers, ready = cells
-    mark = STATUS_MARK.get(status, "[?]")
+    status, ready = cells[1], cells[-1]
+    tid, mark, subject, blocked, owner, lane = board_texts(cells)
     if ready:
-        mark_c, subj = cell("[ ]", "bold green"), cell(subject, "bold")
-        blocked = cell("ready", "green")
+        mark_c, subj = cell(mark, "bold green"), cell(subject, "bold")
+        blocked_c = cell(blocked, "green")
     else:
         mark_c = cell(mark, {"in_progress": "bold yellow", "completed": "dim"}.get(status, ""))
         subj = cell(subject, "dim" if status == "completed" else "")
-        blocked = cell(" ".join(f"#{b}" for b in blockers), "bold red")
-    return [cell(str(tid), "dim"), mark_c, subj, blocked, cell(owner, "cyan"),
-            cell(lane, "magenta")]
+        blocked_c = cell(blocked, "bold red")
+    return [cell(tid, "dim"), mark_c, subj, blocked_c, cell(owner, "cyan"), cell(lane, "magenta")]
+
+
+def render_board_row(cells: tuple) -> list[Cell]:
+    return render_corrupt(cells) if cells[1] == "corrupt" else render_task(cells)
 
 
 def corrupt_cells(tid: int, reason: str) -> tuple:
     return (tid, "corrupt", reason, "", "", (), False)
 
 
+def corrupt_texts(cells: tuple) -> tuple[str, ...]:
+    return (str(cells[0]), "!!", f"corrupt file: {cells[2]}", "", "", "")
+
+
 def render_corrupt(cells: tuple) -> list[Cell]:
-    tid, _, reason, *_ = cells
-    return [cell(str(tid), "dim"), cell("!!", "bold red"), cell(f"corrupt file: {reason}", "red"),
-            (), (), ()]
+    tid, mark, reason, *_ = corrupt_texts(cells)
+    return [cell(tid, "dim"), cell(mark, "bold red"), cell(reason, "red"), (), (), ()]
 
 
 # -- lanes ------------------------------------------------------------------------------

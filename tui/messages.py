@@ -27,12 +27,15 @@ class AppMessage(Message):
 
 @message
 class TasksLoaded(AppMessage):
-    """The whole board as it is now (tasks by id, plus files that failed to parse)."""
-    tasks: list[dict[str, Any]]
+    """The board as it is now (core BoardTasks in id order, plus files that failed to
+    parse); with ``partial``, only its first rows are read yet."""
+    tasks: list[Any]
     errors: list[Any]
     gen: int = 0                                    # the newest read wins (two threads race)
     rows: list[Any] = field(default_factory=list)   # table rows, made by the reading thread
     ready: int = 0
+    partial: bool = False
+    by_id: dict[int, Any] = field(default_factory=dict)
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, TasksLoaded)

@@ -11,6 +11,10 @@
 3. A burst of 10,000 events appended by another process: time until the last one is on
    screen, and the longest stall of the UI loop meanwhile (a 10 ms timer's worst gap),
    against the floor: EventFollower.poll() parsing the same lines.
+4. With --scale 10000,50000: first paint on boards of that many tasks (20 lanes, 10,000
+   events), the app's memory (RSS) once the whole board is loaded and how long that took,
+   against the bare Textual app's first paint and RSS. Targets: first paint <= 1.3x the
+   bare app at 10,000 tasks, <= 1.5x at 50,000; RSS <= 60 MiB at 10,000.
 
 Timings are wall-clock on this machine; the ratio to the floor is the number to watch.
 """
@@ -32,6 +36,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+from tests.bench.common import compiled_env  # noqa: E402
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
            "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.com",
@@ -88,6 +94,29 @@ app = create_app(Path(sys.argv[2]), user_keymap=False, on_first_paint=painted)
 app.run(headless=True, size=(120, 36))
 """
 
+# The scale run: the first paint, then (polled) the whole board loaded, with the RSS of both.
+CHILD_SCALE = r"""
+import sys, time
+t0 = float(sys.argv[1])
+want = int(sys.argv[3])
+from pathlib import Path
+from tui.app import create_app
+def rss():
+    with open("/proc/self/status") as fh:
+        return next(int(l.split()[1]) for l in fh if l.startswith("VmRSS")) / 1024
+out = []
+def loaded():
+    if app.task_table.row_count >= want and "loading" not in str(app.tasks_pane.border_title):
+        out.append(f"{time.time() - t0:.4f} {rss():.1f}")
+        print(" ".join(out), flush=True)
+        app.exit()
+def painted():
+    out.append(f"{time.time() - t0:.4f} {app.task_table.row_count} {rss():.1f}")
+    app.set_interval(0.02, loaded)
+app = create_app(Path(sys.argv[2]), user_keymap=False, on_first_paint=painted)
+app.run(headless=True, size=(120, 36))
+"""
+
 CHILD_BARE = r"""
 import sys, time
 t0 = float(sys.argv[1])
@@ -100,34 +129,78 @@ class Bare(App):
     def on_mount(self):
         self.call_after_refresh(self.done)
     def done(self):
-        print(f"{time.time() - t0:.4f} 0 0", flush=True)
+        with open("/proc/self/status") as fh:
+            rss = next(int(l.split()[1]) for l in fh if l.startswith("VmRSS")) / 1024
+        print(f"{time.time() - t0:.4f} 0 0 {rss:.1f}", flush=True)
         self.exit()
 Bare().run(headless=True, size=(120, 36))
 """
 
 
 def child_env(pycache: Path) -> dict[str, str]:
-    """Both apps run from compiled bytecode, as an installed package does (pip compiles
-    it; an editable checkout compiles on first import). A private cache directory keeps
-    that true even where PYTHONDONTWRITEBYTECODE is set, and writes nothing into the
-    checkout; the warm-up runs fill it for worklanes and Textual alike."""
-    env = {**os.environ, "ANTHROPIC_API_KEY": "", "PYTHONPYCACHEPREFIX": str(pycache)}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return env
+    """Both apps run from compiled bytecode (tests/bench/common.compiled_env)."""
+    return compiled_env(pycache, ANTHROPIC_API_KEY="")
 
 
 CHILD_ENV: dict[str, str] = {}
 
 
-def spawn(code: str, *args: str) -> tuple[float, int, int]:
+def spawn_raw(code: str, *args: str) -> list[str]:
     t0 = time.time()
     out = subprocess.run([sys.executable, "-c", code, repr(t0), *args], cwd=ROOT,
-                         capture_output=True, text=True, timeout=120,
+                         capture_output=True, text=True, timeout=300,
                          env=CHILD_ENV or {**os.environ, "ANTHROPIC_API_KEY": ""})
     if out.returncode != 0 or not out.stdout.strip():
         raise SystemExit(f"child failed:\n{out.stderr[-2000:]}")
-    elapsed, anthropic, rows = out.stdout.split()[:3]
+    return out.stdout.split()
+
+
+def spawn(code: str, *args: str) -> tuple[float, int, int]:
+    elapsed, anthropic, rows = spawn_raw(code, *args)[:3]
     return float(elapsed), int(anthropic), int(rows)
+
+
+def bench_scale(base: Path, sizes: list[int], runs: int) -> list[tuple[str, str, str, str]]:
+    """Also the app on an empty repository, in the same runs: what the app costs before
+    any board, against which the board's own cost shows."""
+    empty = make_big_repo(base / "scale-empty", 0, 0, 0)
+    rows = []
+    for n in sizes:
+        root = make_big_repo(base / f"scale-{n}", n, 20, 10_000)
+        for _ in range(2):   # the bytecode and the OS caches, for both
+            spawn_raw(CHILD_BARE)
+            spawn_raw(CHILD_SCALE, str(root), str(n))
+        bare, bare_rss, paint, shown, load, rss, blank = [], [], [], 0, [], [], []
+        for _ in range(runs):
+            b = spawn_raw(CHILD_BARE)
+            bare.append(float(b[0]))
+            bare_rss.append(float(b[3]))
+            blank.append(spawn(CHILD_OURS, str(empty))[0])
+            t_paint, shown, _paint_rss, t_load, t_rss = spawn_raw(CHILD_SCALE, str(root), str(n))
+            paint.append(float(t_paint))
+            load.append(float(t_load))
+            rss.append(float(t_rss))
+        med = statistics.median
+        target = "1.3x" if n <= 10_000 else "1.5x"
+        rows.append((f"first paint, {n:,} tasks ({shown} rows drawn)", f"{med(paint) * 1000:.0f} ms",
+                     f"{med(bare) * 1000:.0f} ms (bare Textual app)",
+                     f"{med(paint) / med(bare):.2f}x (target <= {target})"))
+        rows.append(("  the same app, empty repository", f"{med(blank) * 1000:.0f} ms",
+                     f"{med(bare) * 1000:.0f} ms", f"{med(blank) / med(bare):.2f}x"))
+        rows.append(("  whole board loaded / RSS then", f"{med(load) * 1000:.0f} ms, {med(rss):.0f} MiB",
+                     f"bare app RSS {med(bare_rss):.0f} MiB",
+                     f"{med(rss) / med(bare_rss):.2f}x" + (" (target <= 60 MiB)" if n <= 10_000 else "")))
+    return rows
+
+
+def print_rows(rows: list[tuple[str, str, str, str]]) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    header = ("measure", "worklanes", "floor", "ratio")
+    widths = [max(w, len(h)) for w, h in zip(widths, header)]
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    print("  ".join("-" * w for w in widths))
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
 
 
 def bench_startup(root: Path, empty: Path, runs: int) -> dict:
@@ -264,8 +337,16 @@ def main() -> None:
     parser.add_argument("--lanes", type=int, default=20)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--singles", type=int, default=40)
+    parser.add_argument("--scale", default="", help="only the board at scale: task counts, e.g. 10000,50000")
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="worklanes-bench-"))
+    if args.scale:
+        try:
+            CHILD_ENV.update(child_env(base / "pycache"))
+            print_rows(bench_scale(base, [int(n) for n in args.scale.split(",")], args.runs))
+        finally:
+            shutil.rmtree(base, ignore_errors=True)
+        return
     try:
         t = time.perf_counter()
         root = make_big_repo(base, args.tasks, args.lanes, args.events)
@@ -299,13 +380,7 @@ def main() -> None:
          "bounded" if live["bounded"] else "NOT BOUNDED"),
         ("10,000-event burst: longest UI stall", f"{live['stall_ms']:.0f} ms", "10 ms (timer period)", ""),
     ]
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    header = ("measure", "worklanes", "floor", "ratio")
-    widths = [max(w, len(h)) for w, h in zip(widths, header)]
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
-    print("  ".join("-" * w for w in widths))
-    for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
+    print_rows(rows)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import time
@@ -41,3 +42,25 @@ def make_repo(path: Path, files: int = 50) -> Path:
     subprocess.run(["git", "add", "-A"], cwd=path, check=True)
     subprocess.run([*env_git, "commit", "-qm", "init"], cwd=path, check=True)
     return path
+
+
+def compiled_env(pycache: Path, **extra: str) -> dict[str, str]:
+    """An environment where Python runs from compiled bytecode, as an installed package
+    does (pip compiles it; an editable checkout compiles on first import). A private
+    cache directory keeps that true even where PYTHONDONTWRITEBYTECODE is set, and writes
+    nothing into the checkout; a warm-up run fills it."""
+    env = {**os.environ, "PYTHONPYCACHEPREFIX": str(pycache), **extra}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def run_peak(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Run a process (its output thrown away): wall seconds and its peak RSS in MiB."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 2):
+        raise SystemExit(f"{args} failed with {proc.returncode}")
+    return elapsed, usage.ru_maxrss / 1024

@@ -8,6 +8,7 @@ from textual import on, work
 
 from core.lanes import slugify
 from core.tasks import next_status, related_ids
+from tui import format as fmt
 from tui.panes import Quiet, dialog_flow
 from tui.messages import ActionDone, BoardSelected, TasksLoaded
 from tui.widgets.panes import Pane, QuickAdd
@@ -21,7 +22,10 @@ class TasksPane(Quiet, Pane):
     def __init__(self, cursor_blink: bool = True, **kwargs: Any) -> None:
         super().__init__("Tasks", **kwargs)
         self.cursor_blink = cursor_blink
-        self.tasks_by_id: dict[int, dict[str, Any]] = {}
+        # Compact (core BoardTask), read like the task's dict; the rest of a task, such as
+        # its description, is read from its file when a dialog needs it.
+        self.tasks_by_id: dict[int, Any] = {}
+        self.loading = False    # only the first rows of a big board are read yet
         self._gen = 0
         self._pending: int | None = None   # a task to select once its row arrives
 
@@ -41,11 +45,16 @@ class TasksPane(Quiet, Pane):
         if msg.gen and msg.gen < self._gen:
             return  # read before the snapshot already shown (two threads raced)
         self._gen = msg.gen or self._gen
-        self.tasks_by_id = {t["id"]: t for t in msg.tasks}
+        self.tasks_by_id = msg.by_id or {t["id"]: t for t in msg.tasks}
+        self.loading = msg.partial
         self.table.sync(msg.rows)
-        title = f"Tasks {len(msg.tasks)} · {msg.ready} ready"
-        if msg.errors:
-            title += f" · {len(msg.errors)} corrupt"
+        if msg.partial:
+            # Counts of the rows read so far would be wrong.
+            title = "Tasks · loading…"
+        else:
+            title = f"Tasks {len(msg.tasks)} · {msg.ready} ready"
+            if msg.errors:
+                title += f" · {len(msg.errors)} corrupt"
         self.border_title = title
         # An empty board says how to start.
         self.border_subtitle = "" if msg.tasks or msg.errors else "empty: n adds a task"
@@ -130,9 +139,17 @@ class TasksPane(Quiet, Pane):
             self._edit(task)
 
     @dialog_flow("editing a task")
-    async def _edit(self, task: dict[str, Any]) -> None:
+    async def _edit(self, task: Any) -> None:
+        import asyncio
+
+        from core.errors import WorklanesError
         from tui.screens.dialogs import EditTaskScreen
 
+        try:   # the whole task, as it is now: the board keeps no descriptions
+            task = await asyncio.to_thread(self.ws.tasks.get, task["id"])
+        except WorklanesError as exc:
+            self.app.report_error(f"editing task #{task['id']}", fmt.ui_message(exc))
+            return
         changes = await self.app.push_screen_wait(EditTaskScreen(task))
         if not changes:
             return
@@ -182,8 +199,9 @@ class TasksPane(Quiet, Pane):
 
         candidates = [t for t in self.tasks_by_id.values()
                       if t["id"] != task["id"] and t.get("status") != "completed"]
-        ids = await self.app.push_screen_wait(BlockersScreen(task, candidates,
-                                                             set(self.tasks_by_id)))
+        # While a big board loads, core alone can say which ids exist (it refuses others).
+        known = None if self.loading else set(self.tasks_by_id)
+        ids = await self.app.push_screen_wait(BlockersScreen(task, candidates, known))
         if ids is None:
             return
         tid = task["id"]

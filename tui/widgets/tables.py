@@ -82,6 +82,12 @@ class KeyedTable(ScrollView, can_focus=True):
         def control(self) -> "KeyedTable":
             return self.table
 
+    # Turns a row's values into its cells when it is drawn. Set, the table keeps only the
+    # values of each row (a board of 50,000 keeps no formatted copy of them); unset, it
+    # keeps the cells each row came with.
+    RENDER: Any = None
+    STRIP_CACHE = 400   # rows drawn kept as strips, about ten screens
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._order: list[str] = []
@@ -89,6 +95,9 @@ class KeyedTable(ScrollView, can_focus=True):
         self._cells: dict[str, tuple] = {}
         self._pieces: dict[str, list[fmt.Cell]] = {}
         self._widths: dict[str, tuple[int, ...]] = {}
+        # How many rows have each tuple of widths: the few distinct tuples give the
+        # natural column widths without a pass over every row, and each row shares one.
+        self._width_rows: dict[tuple[int, ...], list] = {}   # widths -> [that tuple, rows]
         self._natural: tuple[int, ...] = tuple(cell_len(c.label) for c in self.COLUMNS)
         self._layout: tuple[int, ...] = self._natural   # widths in use, for the current size
         self._layout_for: tuple = ()
@@ -125,25 +134,44 @@ class KeyedTable(ScrollView, can_focus=True):
     def cells_of(self, key: str) -> tuple | None:
         return self._cells.get(key)
 
+    def _add_widths(self, row_widths: tuple[int, ...]) -> tuple[int, ...]:
+        entry = self._width_rows.get(row_widths)
+        if entry is None:
+            entry = self._width_rows[row_widths] = [row_widths, 0]
+        entry[1] += 1
+        return entry[0]   # one tuple object for all the rows of equal widths
+
+    def _drop_widths(self, row_widths: tuple[int, ...] | None) -> None:
+        entry = self._width_rows.get(row_widths) if row_widths is not None else None
+        if entry is not None:
+            entry[1] -= 1
+            if not entry[1]:
+                del self._width_rows[row_widths]
+
     def sync(self, rows: Iterable[fmt.Row]) -> None:
         """Show exactly these rows (made by ``fmt.row``, off the UI thread when there are
         many), in this order. The cursor stays on its row (by key)."""
         selected = self.selected_key
         old_order = self._order
         cells, pieces, widths = self._cells, self._pieces, self._widths
+        shared = self._width_rows
+        keep_pieces = self.RENDER is None
         order: list[str] = []
         changed = False
         for key, values, row_cells, row_widths in rows:
             order.append(key)
             if cells.get(key) != values:
                 cells[key] = values
-                pieces[key] = row_cells
-                widths[key] = row_widths
+                if keep_pieces:
+                    pieces[key] = row_cells
+                self._drop_widths(widths.get(key))
+                widths[key] = self._add_widths(row_widths)
                 self._strips.pop(key, None)
                 changed = True
         if len(order) != len(cells):
             wanted = set(order)
             for key in [k for k in cells if k not in wanted]:
+                self._drop_widths(widths.get(key))
                 for store in (cells, pieces, widths, self._strips):
                     store.pop(key, None)
             changed = True
@@ -154,7 +182,7 @@ class KeyedTable(ScrollView, can_focus=True):
         if not changed:
             return
         natural = [cell_len(c.label) for c in self.COLUMNS]
-        for row_widths in widths.values():
+        for row_widths in shared:
             for i, w in enumerate(row_widths):
                 if w > natural[i]:
                     natural[i] = w
@@ -296,7 +324,10 @@ class KeyedTable(ScrollView, can_focus=True):
         key = self._order[row]
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._strips[key] = self._row_strip(self._pieces[key], base)
+            if len(self._strips) >= self.STRIP_CACHE:
+                self._strips.clear()
+            pieces = self._pieces[key] if self.RENDER is None else self.RENDER(self._cells[key])
+            strip = self._strips[key] = self._row_strip(pieces, base)
         strip = strip.crop_extend(scroll_x, scroll_x + width, base)
         if row == self._cursor:
             strip = Strip(Segment.apply_style(strip, post_style=cursor), strip.cell_length)
@@ -305,6 +336,7 @@ class KeyedTable(ScrollView, can_focus=True):
 
 class TaskTable(KeyedTable):
     BINDINGS = keys.bindings("tasks")
+    RENDER = staticmethod(fmt.render_board_row)
     # Ready/blocked right after the subject, which gives way first on a narrow pane: it
     # says what can be worked on next, the most useful thing on the board.
     COLUMNS = (Column("ID", "id"), Column("", "mark"), Column("Subject", "subject", flex_min=12),
