@@ -212,12 +212,12 @@ class LanesPane(Quiet, LaneAgentColumn, MergeFlow, LaneTable):
             return
         name = lane["name"]
         self.app.run_core(f"diff of lane {name}",
-                          lambda: DiffLoaded(name, self.ws.lanes.diff(name)), reply_to=self)
+                          lambda: DiffLoaded(name, self.ws.lanes.diff_stream(name)), reply_to=self)
 
     def on_diff_loaded(self, msg: DiffLoaded) -> None:
         from tui.screens.views import DiffScreen
 
-        self.app.push_screen(DiffScreen(msg.lane, msg.text))
+        self.app.push_screen(DiffScreen(msg.lane, msg.stream))
 
     def _output_view(self, name: str) -> Any:
         from tui.screens.views import OutputScreen
