@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from core import git, oidcache
+from core.parallel import pmap
 
 # How far back on the base the squash probe looks (commits since the fork); beyond it a
 # squash-merged lane reads as not integrated - the safe direction (its branch is kept).
@@ -270,8 +270,7 @@ def _squashed(root: Path, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
     squash-merged, then the base changed the same lines again. Such a base has a commit
     whose patch-id is the lane's whole diff. One ``merge-base`` a lane (in parallel), one
     ``rev-list`` a distinct fork, and one ``diff-tree --stdin | patch-id`` for them all."""
-    with ThreadPoolExecutor(max_workers=min(4, len(pairs))) as pool:
-        forks = list(pool.map(lambda p: git.run(["merge-base", *p], root).out.strip(), pairs))
+    forks = pmap(lambda p: git.run(["merge-base", *p], root).out.strip(), pairs, workers=4)
     ranges: dict[tuple[str, str], list[str]] = {}
     for (base, _), fork in zip(pairs, forks):
         if fork and (fork, base) not in ranges:

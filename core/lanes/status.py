@@ -17,12 +17,12 @@ refresh can never wake the lane watcher that asked for it.
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from core import git, oidcache
+from core.parallel import pmap
 from core.lanes.index import LaneIndex
 from core.records import LaneEntry, lane_base
 
@@ -98,13 +98,14 @@ class LaneStatusMixin(LaneIndex):
                 and Path(ln.get("path", "")).is_dir()]
         tips = self._tips() if live or forecast else {}
         known = {ref: (t.oid, t.tree) for ref, t in tips.items() if ref.startswith("refs/")}
+        jobs: list[Callable[[], Any]] = [lambda: forecast_lanes(self.root, lanes, known)] \
+            if forecast else []   # first, so that it starts first
+        jobs += [lambda lane=lane: self._status(lane, tips) for lane in lanes]
         try:
-            with ThreadPoolExecutor(max_workers=max(1, min(workers, len(lanes) + forecast))) as pool:
-                ahead = pool.submit(forecast_lanes, self.root, lanes, known) if forecast else None
-                statuses = list(pool.map(lambda lane: self._status(lane, tips), lanes))
-                return statuses, ahead.result() if ahead else {}
+            done = pmap(lambda job: job(), jobs, workers)
         finally:
             oidcache.for_repo(self.root).flush()
+        return (done[1:], done[0]) if forecast else (done, {})
 
     def _tips(self) -> dict[str, _Tip]:
         """Every branch tip, by full ref name and by commit id: one process."""
