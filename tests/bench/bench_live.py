@@ -13,13 +13,14 @@ each next to its floor measured in the same run.
    `wt list --json` (nothing moved; and cold, its commit-id cache deleted first),
    against `status` + `rev-list` per lane run in parallel.
 5. `wt diff` of a lane with 500 changed files, against `git diff --merge-base` +
-   `git ls-files --others` (what it shows; one after the other, and side by side as
-   `wt diff` runs them) and `git diff main...` (commits only).
-7. A very large diff (every file of the repository changed, ~20 MB): the app's diff
+   `git ls-files --others` (what it shows) and `git diff main...` (commits only).
+6. `worklanes task list` on an empty board, against `python -c "import click"`.
+
+7. A very large diff (60 lines added to each of the 3,000 files, ~5 MB): the app's diff
    view to its first screen and to its end, and `wt diff` to its first bytes, against
    the time git takes to write its first bytes and the whole diff.
-The CLI rows run from compiled bytecode, as an installed package does.
-6. `worklanes task list` on an empty board, against `python -c "import click"`.
+`wt list` and `wt diff` run from compiled bytecode, as an installed package does; `wt
+diff` is also set against its two git commands side by side, as it runs them.
 
 Printed, never asserted.
 """
