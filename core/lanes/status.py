@@ -96,6 +96,7 @@ class LaneStatusMixin(LaneIndex):
         lanes = list(self.list(include_removed=False) if lanes is None else lanes)
         live = [ln for ln in lanes if ln.get("status") != "removed"
                 and Path(ln.get("path", "")).is_dir()]
+        forecast = forecast and any(ln.get("status") != "removed" for ln in lanes)
         tips = self._tips() if live or forecast else {}
         known = {ref: (t.oid, t.tree) for ref, t in tips.items() if ref.startswith("refs/")}
         jobs: list[Callable[[], Any]] = [lambda: forecast_lanes(self.root, lanes, known)] \
