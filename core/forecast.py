@@ -9,20 +9,22 @@ patch-id as the lane's whole diff.
 
 Cost, for any number of lanes: one ``cat-file --batch-check`` resolves every head and
 base, one ``merge-tree --stdin`` does every merge, and only a conflicting lane pays for
-the patch-id probe. Answers are cached by (base commit, lane commit), so a status refresh
-where nothing moved runs one git process.
+the patch-id probe. Answers are cached by (base commit, lane commit), in memory and on
+disk (``core.oidcache``), so a status refresh or a ``wt list`` where nothing moved runs no
+merge at all; given the branch tips a caller already read (``known``), not even the
+``cat-file``.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
-from core import git
+from core import git, oidcache
+from core.parallel import pmap
 
 # How far back on the base the squash probe looks (commits since the fork); beyond it a
 # squash-merged lane reads as not integrated - the safe direction (its branch is kept).
@@ -92,13 +94,16 @@ def lane_base(lane: dict[str, Any]) -> str:
     return lane.get("base") or lane.get("base_ref") or "HEAD"
 
 
-def forecast_lanes(root: Path, lanes: Iterable[dict[str, Any]]) -> dict[str, Forecast]:
-    """Forecast every given lane (index entries; removed ones are skipped), by name."""
+def forecast_lanes(root: Path, lanes: Iterable[dict[str, Any]],
+                   known: Mapping[str, tuple[str, str]] | None = None) -> dict[str, Forecast]:
+    """Forecast every given lane (index entries; removed ones are skipped), by name.
+    ``known``: {"refs/heads/...": (commit, tree)} of every branch, read by the caller."""
     root = Path(root)
     lanes = [ln for ln in lanes if ln.get("status") != "removed"]
     if not lanes:
         return {}
-    revs = _resolve(root, [ln for ln in lanes if ln.get("branch")])
+    disk = oidcache.for_repo(root)
+    revs = _resolve(root, [ln for ln in lanes if ln.get("branch")], known)
     results: dict[str, Forecast] = {}
     todo: list[tuple[Forecast, tuple[str, str, str]]] = []
     for lane in lanes:
@@ -116,10 +121,11 @@ def forecast_lanes(root: Path, lanes: Iterable[dict[str, Any]]) -> dict[str, For
             fc.tree = fc.base_tree
         else:
             key = (str(root), fc.base_sha, fc.head)
-            probe = _cache.get(key)
+            probe = _cache.get(key) or _stored(disk.get("forecast", fc.base_sha, fc.head))
             if probe is None:
                 todo.append((fc, key))
             else:
+                _cache.put(key, probe)
                 _apply(fc, probe)
     if todo:
         probes = _merge_trees(root, [(key[1], key[2]) for _, key in todo])
@@ -132,7 +138,10 @@ def forecast_lanes(root: Path, lanes: Iterable[dict[str, Any]]) -> dict[str, For
                 probe = Probe(tree=probe.tree, adds_nothing=True)
             if not probe.error:
                 _cache.put(key, probe)
+                disk.put("forecast", key[1], key[2], [list(probe.conflicts), probe.tree,
+                                                      probe.adds_nothing, probe.squashed])
             _apply(fc, probe)
+        disk.flush()
     forks = {ln["name"]: _fork_point(root, ln) for ln in lanes if ln.get("branch")}
     for fc in results.values():
         if fc.error:
@@ -175,17 +184,35 @@ def _base_rev(revs: dict[str, tuple[str, str]], base: str) -> tuple[str, str]:
     return "", ""
 
 
-def _resolve(root: Path, lanes: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
-    """{rev: (commit, tree)} for every lane branch and base, in one git process."""
+def _stored(value: Any) -> Probe | None:
+    if not (isinstance(value, list) and len(value) == 4):
+        return None
+    conflicts, tree, adds_nothing, squashed = value
+    return Probe(conflicts=tuple(conflicts), tree=tree, adds_nothing=bool(adds_nothing),
+                 squashed=bool(squashed))
+
+
+def _resolve(root: Path, lanes: list[dict[str, Any]],
+             known: Mapping[str, tuple[str, str]] | None = None) -> dict[str, tuple[str, str]]:
+    """{rev: (commit, tree)} for every lane branch and base, in one git process (none
+    when every one is a branch and ``known`` holds them all)."""
     names: list[str] = []
+    out: dict[str, tuple[str, str]] = {}
     for lane in lanes:
-        names.append(_branch_ref(lane))
-        names.extend(_base_candidates(lane_base(lane)))
+        for cands in ([_branch_ref(lane)], _base_candidates(lane_base(lane))):
+            for n in cands:
+                if known is not None and n.startswith("refs/heads/"):
+                    out[n] = known.get(n, ("", ""))
+                    if out[n][0]:
+                        break   # the later candidates are never looked at
+                else:
+                    names.append(n)
     names = list(dict.fromkeys(n for n in names if n and not n.startswith("-")))
+    if not names:
+        return out
     query = "".join(f"{n}^{{commit}}\n{n}^{{tree}}\n" for n in names)
     res = git.feed(["cat-file", "--batch-check=%(objectname) %(objecttype)"], root, query)
     lines = res.out.splitlines()
-    out: dict[str, tuple[str, str]] = {}
     for i, name in enumerate(names):
         commit = _oid(lines, 2 * i, "commit")
         tree = _oid(lines, 2 * i + 1, "tree")
@@ -243,8 +270,7 @@ def _squashed(root: Path, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
     squash-merged, then the base changed the same lines again. Such a base has a commit
     whose patch-id is the lane's whole diff. One ``merge-base`` a lane (in parallel), one
     ``rev-list`` a distinct fork, and one ``diff-tree --stdin | patch-id`` for them all."""
-    with ThreadPoolExecutor(max_workers=min(4, len(pairs))) as pool:
-        forks = list(pool.map(lambda p: git.run(["merge-base", *p], root).out.strip(), pairs))
+    forks = pmap(lambda p: git.run(["merge-base", *p], root).out.strip(), pairs, workers=4)
     ranges: dict[tuple[str, str], list[str]] = {}
     for (base, _), fork in zip(pairs, forks):
         if fork and (fork, base) not in ranges:

@@ -1,9 +1,12 @@
-"""The one way core talks to git: GitPython's command wrapper (no Repo objects, so no
-long-lived ``git cat-file`` processes), with errors turned into one-line messages."""
+"""The one way core talks to git: a git process a call, its errors turned into one-line
+messages. Plain ``subprocess``, not GitPython's command wrapper: that wrapper cost every
+lane command ~55-70 ms of imports and a ``git version`` process before its first real
+call, and added nothing ``run`` needs (no Repo objects are ever kept either way)."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import threading
 from contextlib import contextmanager
@@ -20,7 +23,7 @@ from core.secrets import ALWAYS_DROP
 # Anthropic credentials (GitPython can add variables, not remove them), so a hook or any
 # command git runs never sees them.
 _GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "LC_ALL": "C", "LANG": "C",
-            **{name: "" for name in ALWAYS_DROP}}
+            "LANGUAGE": "C", **{name: "" for name in ALWAYS_DROP}}
 
 
 @dataclass(frozen=True)
@@ -58,26 +61,55 @@ def hooks_disabled(disabled: bool = True) -> Iterator[None]:
         _hooks_off.reset(token)
 
 
+def command(args: Sequence[str], env: Mapping[str, str] | None = None,
+            hooks: bool = True) -> tuple[list[str], dict[str, str]]:
+    """The argv and environment of ``git *args``, for ``run`` and for a caller that must
+    own the process itself (a diff streamed as it arrives)."""
+    if not hooks or _hooks_off.get():
+        args = [*NO_HOOKS, *args]
+    return ["git", *args], {**os.environ, **_GIT_ENV, **(env or {})}
+
+
 def run(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,
         timeout: float | None = 120, hooks: bool = True) -> GitResult:
     """Run ``git *args`` in ``cwd``; never raises for a non-zero exit. ``hooks=False``
     (or ``hooks_disabled()`` around the call) makes sure no repository hook runs."""
-    from git.cmd import Git  # lazy: GitPython costs ~70 ms to import
+    argv, full_env = command(args, env, hooks)
+    if not os.path.isdir(cwd):
+        return GitResult(128, "", f"fatal: cannot change to '{cwd}': No such directory")
+    proc = subprocess.Popen(argv, cwd=cwd, env=full_env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_tree(proc)
+        proc.communicate()
+        return GitResult(124, "", f"error: git {args[0] if args else ''} timed out after "
+                                  f"{timeout:g}s")
+    return GitResult(proc.returncode, out.decode("utf-8", "surrogateescape"),
+                     err.decode("utf-8", "surrogateescape"))
 
-    if not hooks or _hooks_off.get():
-        args = [*NO_HOOKS, *args]
-    full_env = dict(_GIT_ENV)
-    if env:
-        full_env.update(env)
-    code, out, err = Git(str(cwd)).execute(
-        ["git", *args],
-        with_extended_output=True,
-        with_exceptions=False,
-        env=full_env,
-        kill_after_timeout=timeout,
-        strip_newline_in_stdout=False,
-    )
-    return GitResult(int(code or 0), out or "", err or "")
+
+def kill_tree(proc: subprocess.Popen) -> None:
+    """SIGKILL a git process and what it started (a hook, a pager, a helper), which would
+    otherwise hold its pipes open; then reap it."""
+    pids, grew = {proc.pid}, True
+    table = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                table[int(entry)] = int(fh.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    while grew:
+        found = {pid for pid, ppid in table.items() if ppid in pids} - pids
+        grew, pids = bool(found), pids | found
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    proc.wait()
 
 
 def feed(args: Sequence[str], cwd: Path, data: str, then: Sequence[str] | None = None,
@@ -85,18 +117,18 @@ def feed(args: Sequence[str], cwd: Path, data: str, then: Sequence[str] | None =
     """``git *args`` with ``data`` on stdin, for git's batch modes (one process for many
     questions); with ``then``, its output is piped into ``git *then`` (as in
     ``diff-tree -p | patch-id``) without passing through Python."""
-    env = {**os.environ, **_GIT_ENV}
+    argv, env = command(args)
     if then is None:
         try:
-            proc = subprocess.run(["git", *args], cwd=cwd, env=env, input=data.encode(),
+            proc = subprocess.run(argv, cwd=cwd, env=env, input=data.encode(),
                                   capture_output=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             return GitResult(124, "", f"error: git {args[0]} timed out after {timeout:g}s")
         return GitResult(proc.returncode, proc.stdout.decode("utf-8", "replace"),
                          proc.stderr.decode("utf-8", "replace"))
-    first = subprocess.Popen(["git", *args], cwd=cwd, env=env, stdin=subprocess.PIPE,
+    first = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    last = subprocess.Popen(["git", *then], cwd=cwd, env=env, stdin=first.stdout,
+    last = subprocess.Popen(command(then)[0], cwd=cwd, env=env, stdin=first.stdout,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     first.stdout.close()  # the reader sees EOF when the writer ends
 

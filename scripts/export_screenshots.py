@@ -60,7 +60,8 @@ async def remove_confirm(pilot, app) -> None:
 async def diff_view(pilot, app) -> None:
     await _select_lane(pilot, "auth-refactor")
     await pilot.press("d")
-    await wait_for(pilot, lambda: isinstance(app.screen, DiffScreen), what="diff")
+    await wait_for(pilot, lambda: isinstance(app.screen, DiffScreen) and app.screen.done,
+                   what="diff")
     await pilot.pause()
 
 

@@ -371,7 +371,8 @@ async def test_d_shows_the_diff_scrollable(demo):
     async with running(demo) as (pilot, app):
         await select_lane(pilot, app, "auth-refactor")
         await pilot.press("d")
-        await wait_for(pilot, lambda: isinstance(app.screen, DiffScreen), what="diff view")
+        await wait_for(pilot, lambda: isinstance(app.screen, DiffScreen) and app.screen.done,
+                       what="diff view")
         text = screen_text(app)
         assert "+def hash_password(pw):" in text and "?? notes.txt" in text
         await pilot.press("end")

@@ -66,7 +66,8 @@ def test_diff_view(snap_compare, demo_app):
     async def run(pilot) -> None:
         await _select_lane("auth-refactor")(pilot)
         await pilot.press("d")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, DiffScreen), what="diff")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, DiffScreen)
+                       and pilot.app.screen.done, what="diff")
         await pilot.pause()
     assert snap_compare(demo_app, terminal_size=WIDE, run_before=run)
 

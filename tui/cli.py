@@ -312,11 +312,10 @@ def wt_create(ctx, name, task_id, base_ref, no_setup, as_json):
 @click.pass_context
 def wt_list(ctx, show_all, as_json):
     """List lanes with live status (dirty files, ahead/behind, last commit)."""
-    from core.forecast import forecast_lanes
     ws = _ws(ctx)
     lanes = ws.lanes.list(include_removed=show_all or as_json)
-    statuses = {s.name: s for s in ws.lanes.statuses([ln for ln in lanes if ln.get("status") != "removed"])}
-    forecasts = forecast_lanes(ws.root, lanes)
+    found, forecasts = ws.lanes.overview([ln for ln in lanes if ln.get("status") != "removed"])
+    statuses = {s.name: s for s in found}
     if as_json:
         _dump([{**ln, "live": {**statuses[ln["name"]].to_dict(), **forecasts[ln["name"]].to_dict()}
                 if ln["name"] in statuses else None,
@@ -335,12 +334,12 @@ def wt_list(ctx, show_all, as_json):
 @click.pass_context
 def wt_status(ctx, name, as_json):
     """Live status of one lane, with its merge forecast."""
-    from core.forecast import forecast_lane
     ws = _ws(ctx)
     lane = ws.lanes.get(name)
-    info = ws.lanes.status(name).to_dict()
-    if lane.get("status") != "removed":
-        info.update(forecast_lane(ws.root, lane).to_dict())
+    found, forecasts = ws.lanes.overview([lane])
+    info = found[0].to_dict()
+    if name in forecasts:
+        info.update(forecasts[name].to_dict())
     agent = agent_state(lane)
     if as_json:
         _dump({**info, **({"agent": agent} if agent else {})})
@@ -360,7 +359,23 @@ def wt_status(ctx, name, as_json):
 @click.pass_context
 def wt_diff(ctx, name):
     """Everything the lane changed since its base: commits and uncommitted edits."""
-    click.echo(_ws(ctx).lanes.diff(name), nl=False)
+    import sys
+
+    lanes = _ws(ctx).lanes
+    try:
+        out = sys.stdout.fileno()
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        out = None   # no file behind stdout (an embedding caller's buffer)
+    # git writes the diff to our stdout itself, as it goes: nothing passes through Python.
+    with lanes.diff_stream(name, stdout=out) as stream:
+        if out is None:
+            for text in stream.chunks():
+                click.echo(text, nl=False)
+            return
+        tail = stream.finish()
+    if tail:
+        click.echo(tail, nl=False)
 
 
 @wt.command("keep")

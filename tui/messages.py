@@ -121,7 +121,7 @@ class ActionFailed(AppMessage):
 @message
 class DiffLoaded(AppMessage, bubble=False):
     lane: str
-    text: str
+    stream: Any       # core.lanes.diff.DiffStream, started: the view reads and closes it
 
 
 @message

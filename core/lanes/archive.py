@@ -11,7 +11,6 @@ leaves the commit referenced (and the next snapshot finishes the move)."""
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -128,6 +127,8 @@ def snapshot(root: Path, lane_path: Path, name: str, ref: str, paths: list[str],
              size: int) -> str:
     """Commit ``paths`` of the lane (as they are on disk) on top of its HEAD under
     ``ref``, through a throwaway index so the lane's own index is untouched."""
+    import tempfile  # here: the lane commands that never snapshot skip its imports
+
     fd, tmp_index = tempfile.mkstemp(prefix="worklanes-index-")
     os.close(fd)
     os.unlink(tmp_index)

@@ -5,12 +5,11 @@ the next command."""
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from core import git
 from core.config import include_sources
@@ -24,9 +23,11 @@ from core.lanes.status import LaneStatusMixin
 from core.lanes.work import RemovalPlan, removal_plan, size_of
 from core.paths import STATE_DIRS
 from core.forecast import forecast_lane
-from core.proc import CommandResult, run_command
 from core.secrets import env_drop_of
 from core.records import LaneEntry, lane_base
+
+if TYPE_CHECKING:
+    from core.proc import CommandResult
 
 
 @dataclass
@@ -152,7 +153,7 @@ class Lanes(LaneStatusMixin, ReconcileMixin):
                 git.run(["worktree", "remove", "--force", "--force", str(path)], self.root)
             if path.is_dir() and not path.is_symlink():
                 # Made by this create (the path did not exist): a checkout of the base.
-                shutil.rmtree(path, ignore_errors=True)
+                _shutil().rmtree(path, ignore_errors=True)
             git.run(["worktree", "prune"], self.root)
         tip = "" if keep_branch else git.verify(f"refs/heads/{branch}", self.root)
         if tip and tip == base_commit:
@@ -188,13 +189,15 @@ class Lanes(LaneStatusMixin, ReconcileMixin):
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
             if src.is_dir() and not src.is_symlink():
-                shutil.copytree(src, target, symlinks=True)
+                _shutil().copytree(src, target, symlinks=True)
             else:
-                shutil.copy2(src, target, follow_symlinks=False)
+                _shutil().copy2(src, target, follow_symlinks=False)
             copied.append(str(rel))
         return copied
 
     def _setup(self, lane: dict[str, Any]) -> CommandResult:
+        from core.proc import run_command
+
         result = run_command(self.config.setup, Path(lane["path"]), timeout=self.config.setup_timeout,
                              env_drop=env_drop_of(self.root))
         ok = result.exit_code == 0
@@ -212,6 +215,8 @@ class Lanes(LaneStatusMixin, ReconcileMixin):
         if not command or not command.strip():
             raise InvalidInputError("no command given; e.g. `worklanes wt run NAME -- git status`")
         lane = self._live(name)
+        from core.proc import run_command
+
         result = run_command(command, Path(lane["path"]),
                              timeout=timeout or self.config.run_timeout, cancel=cancel,
                              env_drop=env_drop_of(self.root), on_output=on_output)
@@ -307,7 +312,7 @@ class Lanes(LaneStatusMixin, ReconcileMixin):
                         ops.finish(self, name)
                         raise GitError(f"git worktree remove failed: {res.message()}")
                     # Half deleted by an interrupted removal: its work is saved.
-                    shutil.rmtree(path, ignore_errors=True)
+                    _shutil().rmtree(path, ignore_errors=True)
             git.run(["worktree", "prune"], self.root)
         ref = op.get("snapshot")
         if ref and not git.verify(ref, self.root):
@@ -422,7 +427,7 @@ class Lanes(LaneStatusMixin, ReconcileMixin):
             if registered(self.root, path) is not None:
                 git.run(["worktree", "remove", "--force", "--force", str(path)], self.root)
             if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path, ignore_errors=True)  # a checkout of saved commits
+                _shutil().rmtree(path, ignore_errors=True)  # a checkout of saved commits
             git.run(["worktree", "prune"], self.root)
         ops.finish(self, name)
 
@@ -483,3 +488,10 @@ def _recover_restore(lanes: Lanes, lane: LaneEntry) -> str:
         return "finished the interrupted restore (its saved work is back in the lane)"
     lanes._undo_restore(lane["name"])
     return f"rolled back the interrupted restore; `worklanes wt restore {lane['name']}` again"
+
+
+def _shutil():
+    """shutil, imported on first use: it brings the compression modules (~5 ms), and
+    status, list and diff never copy or delete a tree."""
+    import shutil
+    return shutil

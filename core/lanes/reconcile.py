@@ -8,7 +8,6 @@ saved elsewhere, and each is logged as a ``worktree.reconcile`` event."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -160,6 +159,7 @@ class ReconcileMixin(LaneIndex):
             with locked(self.paths.git_worktree_lock, timeout=0):
                 git.run(["worktree", "remove", "--force", "--force", f.path], self.root)
                 if Path(f.path).is_dir():
+                    import shutil
                     shutil.rmtree(f.path, ignore_errors=True)
                 git.run(["worktree", "prune"], self.root)
         except LockedError:

@@ -5,7 +5,10 @@ subject and date: the last commit and the bases' commits) and one
 ``status --porcelain=v2 --branch`` per lane (the only working-tree scan). What depends
 only on commits (ahead/behind, the files and lines changed since the fork) is kept by
 (base commit, lane commit): an edit in a lane re-runs its ``status`` and nothing else;
-a commit or a base that moved costs one ``rev-list`` and one tree-to-tree ``diff``.
+a commit or a base that moved costs one ``rev-list`` and one tree-to-tree ``diff``, and
+the answer is also kept on disk (``core.oidcache``), so the next process (the next
+``wt list``) starts warm. ``overview`` adds the merge forecast, computed beside the
+status calls from the same ``for-each-ref``.
 
 ``status`` runs with ``--no-optional-locks``: it never rewrites a lane's index, so a
 refresh can never wake the lane watcher that asked for it.
@@ -14,15 +17,17 @@ refresh can never wake the lane watcher that asked for it.
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from core import git
-from core.errors import GitError
+from core import git, oidcache
+from core.parallel import pmap
 from core.lanes.index import LaneIndex
 from core.records import LaneEntry, lane_base
+
+if TYPE_CHECKING:
+    from core.lanes.diff import DiffStream
 
 
 @dataclass
@@ -61,9 +66,11 @@ class _Tip:
     short: str
     subject: str
     ts: float | None
+    tree: str = ""
 
 
-_TIP_FORMAT = "%(objectname)%00%(objectname:short)%00%(committerdate:unix)%00%(refname)%00%(subject)"
+_TIP_FORMAT = ("%(objectname)%00%(objectname:short)%00%(committerdate:unix)%00%(tree)"
+               "%00%(refname)%00%(subject)")
 _CACHE_MAX = 4096
 
 
@@ -77,14 +84,29 @@ class LaneStatusMixin(LaneIndex):
     def statuses(self, lanes: Iterable[LaneEntry] | None = None,
                  workers: int = 8) -> list[LaneStatus]:
         """Live status of many lanes at once, run in parallel."""
+        return self.overview(lanes, workers, forecast=False)[0]
+
+    def overview(self, lanes: Iterable[LaneEntry] | None = None, workers: int = 8,
+                 forecast: bool = True) -> tuple[list[LaneStatus], dict[str, Any]]:
+        """Live status of many lanes and their merge forecasts (``core.forecast``, by
+        name): one ``for-each-ref`` serves both, and the forecast runs beside the status
+        calls rather than after them."""
+        from core.forecast import forecast_lanes
+
         lanes = list(self.list(include_removed=False) if lanes is None else lanes)
         live = [ln for ln in lanes if ln.get("status") != "removed"
                 and Path(ln.get("path", "")).is_dir()]
-        tips = self._tips() if live else {}
-        if len(lanes) <= 1:
-            return [self._status(lane, tips) for lane in lanes]
-        with ThreadPoolExecutor(max_workers=min(workers, len(lanes))) as pool:
-            return list(pool.map(lambda lane: self._status(lane, tips), lanes))
+        forecast = forecast and any(ln.get("status") != "removed" for ln in lanes)
+        tips = self._tips() if live or forecast else {}
+        known = {ref: (t.oid, t.tree) for ref, t in tips.items() if ref.startswith("refs/")}
+        jobs: list[Callable[[], Any]] = [lambda: forecast_lanes(self.root, lanes, known)] \
+            if forecast else []   # first, so that it starts first
+        jobs += [lambda lane=lane: self._status(lane, tips) for lane in lanes]
+        try:
+            done = pmap(lambda job: job(), jobs, workers)
+        finally:
+            oidcache.for_repo(self.root).flush()
+        return (done[1:], done[0]) if forecast else (done, {})
 
     def _tips(self) -> dict[str, _Tip]:
         """Every branch tip, by full ref name and by commit id: one process."""
@@ -92,10 +114,11 @@ class LaneStatusMixin(LaneIndex):
         tips: dict[str, _Tip] = {}
         for line in res.out.splitlines() if res.ok else ():
             parts = line.split("\0")
-            if len(parts) < 5:
+            if len(parts) < 6:
                 continue
-            oid, short, ts, ref, subject = parts[0], parts[1], parts[2], parts[3], "\0".join(parts[4:])
-            tip = _Tip(oid, short, subject, float(ts) if ts.isdigit() else None)
+            oid, short, ts, tree, ref = parts[:5]
+            subject = "\0".join(parts[5:])
+            tip = _Tip(oid, short, subject, float(ts) if ts.isdigit() else None, tree)
             tips[ref] = tips[oid] = tip
         return tips
 
@@ -154,6 +177,13 @@ class LaneStatusMixin(LaneIndex):
         hit = self._commits_cache.get(key)
         if hit is not None:
             return hit
+        disk = oidcache.for_repo(self.root)
+        stored = disk.get("commits", base_oid, head_oid)
+        if isinstance(stored, list) and len(stored) == 5:
+            ahead, behind, ins, dels, paths = stored
+            found = _Commits(ahead, behind, frozenset(paths), ins, dels)
+            self._remember(key, found)
+            return found
         counts = git.run(["rev-list", "--left-right", "--count", f"{base_oid}...{head_oid}"], path)
         if not counts.ok or len(counts.out.split()) < 2:
             return None
@@ -168,26 +198,28 @@ class LaneStatusMixin(LaneIndex):
                 ins += added
                 dels += removed
         found = _Commits(ahead, behind, frozenset(paths), ins, dels)
+        self._remember(key, found)
+        disk.put("commits", base_oid, head_oid, [ahead, behind, ins, dels, sorted(paths)])
+        return found
+
+    def _remember(self, key: tuple[str, str], found: _Commits) -> None:
         with self._cache_lock:
             if len(self._commits_cache) >= _CACHE_MAX:
                 self._commits_cache.clear()
             self._commits_cache[key] = found
-        return found
 
     def diff(self, name: str) -> str:
         """Everything the lane changed since it left its base: commits, uncommitted
         edits, and untracked files (listed, since git diff cannot show them)."""
+        with self.diff_stream(name) as stream:
+            return "".join(stream.chunks())
+
+    def diff_stream(self, name: str, stdout: int | None = None) -> "DiffStream":
+        """The same, as it arrives (``core.lanes.diff``); use it in a ``with`` block."""
+        from core.lanes.diff import DiffStream
+
         lane = self._live(name)
-        path = Path(lane["path"])
-        res = git.run(["diff", "--merge-base", lane_base(lane), "--stat", "--patch", "--no-color"], path)
-        if not res.ok:
-            raise GitError(f"diff of lane {name!r} failed: {res.message()}")
-        untracked = git.run(["ls-files", "--others", "--exclude-standard"], path).out.split("\n")
-        untracked = [u for u in untracked if u]
-        text = res.out
-        if untracked:
-            text += "\n" + "\n".join(f"?? {u} (untracked, not in the diff)" for u in untracked) + "\n"
-        return text
+        return DiffStream(name, Path(lane["path"]), lane_base(lane), stdout=stdout)
 
 
 def _porcelain(out: str) -> Iterator[tuple[str, str]]:

@@ -9,7 +9,6 @@ lane branch are work too, but they are safe: the branch stays."""
 
 from __future__ import annotations
 
-import filecmp
 import os
 from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatch
@@ -152,6 +151,8 @@ def _nested(lane_path: Path, rel: str) -> NestedRepo:
 
 
 def _same(a: Path, b: Path) -> bool:
+    import filecmp  # only a removal of a lane with .worktreeinclude copies compares files
+
     if a.is_dir() and b.is_dir():
         cmp = filecmp.dircmp(a, b)
         return (not cmp.left_only and not cmp.right_only and not cmp.diff_files

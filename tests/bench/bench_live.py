@@ -10,11 +10,18 @@ each next to its floor measured in the same run.
 3. A burst of 500 files written in one lane: how many status reads it cost and when the
    count was on screen.
 4. A status refresh of every lane in-process (cold, then after one edit) and
-   `wt list --json`, against `status` + `rev-list` per lane run in parallel.
+   `wt list --json` (nothing moved; and cold, its commit-id cache deleted first),
+   against `status` + `rev-list` per lane run in parallel.
 5. `wt diff` of a lane with 500 changed files, against `git diff --merge-base` +
    `git ls-files --others` (what it shows) and `git diff main...` (commits only).
 6. `worklanes task list` on an empty board, against `python -c "import click"` (both
    from compiled bytecode, as an installed package runs).
+
+7. A very large diff (60 lines added to each of the 3,000 files, ~5 MB): the app's diff
+   view to its first screen and to its end, and `wt diff` to its first bytes, against
+   the time git takes to write its first bytes and the whole diff.
+`wt list` and `wt diff` run from compiled bytecode, as an installed package does; `wt
+diff` is also set against its two git commands side by side, as it runs them.
 
 Printed, never asserted.
 """
@@ -42,8 +49,77 @@ from tests.bench.genrepo import add_lanes, make_big_repo, tracked_files  # noqa:
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
-def sh(args, cwd) -> None:
-    subprocess.run(args, cwd=cwd, check=True, capture_output=True, env=ENV)
+def sh(args, cwd, env=None) -> None:
+    subprocess.run(args, cwd=cwd, check=True, capture_output=True, env=env or ENV)
+
+
+def both(cwd, *commands) -> None:
+    """Commands side by side, as `wt diff` runs its two."""
+    procs = [subprocess.Popen(c, cwd=cwd, stdout=subprocess.PIPE) for c in commands]
+    for proc in procs:
+        proc.communicate()
+
+
+def first_bytes(args, cwd, env=None) -> tuple[float, float]:
+    """Seconds until a process writes its first bytes, and until it ends (output read
+    and thrown away as it comes)."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, env=env or ENV)
+    first = None
+    while chunk := os.read(proc.stdout.fileno(), 1 << 16):
+        first = first if first is not None else time.perf_counter() - t
+    proc.wait()
+    return first or 0.0, time.perf_counter() - t
+
+
+def git_first_bytes(cwd, args) -> tuple[float, float]:
+    runs = [first_bytes(args, cwd) for _ in range(5)]
+    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+
+
+def huge_diff_rows(root, name, lane, wt_diff, env, raw_diff) -> list:
+    for rel in tracked_files(lane):
+        with open(lane / rel, "a") as fh:
+            fh.write("# very large diff\n" * 60)
+    first_git, whole_git = git_first_bytes(lane, raw_diff)
+    first_cli = statistics.median(first_bytes(wt_diff, root, env)[0] for _ in range(5))
+    view = asyncio.run(bench_diff_view(root, name))
+    return [("diff view, very large diff: first screen", view["first"], first_git,
+             "git's first bytes"),
+            ("  the view to its end (20,000 lines kept)", view["done"], whole_git,
+             "git's whole diff"),
+            ("  wt diff to its first bytes", first_cli, first_git, "git's first bytes")]
+
+
+async def bench_diff_view(root: Path, name: str) -> dict:
+    """The app's diff view on a very large diff: key press to the first screen in the
+    view's log (painted on the next frame), and to the end (median of 3). Not
+    ``pilot.pause()``: it waits for the app to go idle, which a view still being
+    filled never is."""
+    from tui.app import create_app
+    from tui.screens.views import DiffScreen
+
+    firsts, dones = [], []
+    app = create_app(root, agent=False, user_keymap=False, status_interval=0)
+    async with app.run_test(size=(120, 36)) as pilot:
+        while app.first_full_paint is None:
+            await pilot.pause(0.02)
+        app.lane_table.focus()
+        while not app.lane_table.select_key(name) or len(app.lane_table.statuses) < 2:
+            await pilot.pause(0.02)
+        await asyncio.sleep(2.0)   # the first status refresh is over
+        for _ in range(3):
+            t = time.perf_counter()
+            await pilot.press("d")
+            while not (isinstance(app.screen, DiffScreen) and app.screen.shown):
+                await asyncio.sleep(0.001)
+            firsts.append(time.perf_counter() - t)
+            while not app.screen.done:
+                await asyncio.sleep(0.001)
+            dones.append(time.perf_counter() - t)
+            await pilot.press("escape")
+            await pilot.pause()
+    return {"first": statistics.median(firsts), "done": statistics.median(dones)}
 
 
 def cpu_seconds() -> float:
@@ -168,19 +244,30 @@ def main() -> None:
         floor = floor_parallel(paths)
         rows.append((f"status refresh, {args.lanes} lanes, cold", cold, floor, "status+rev-list/lane"))
         rows.append((f"status refresh, {args.lanes} lanes, warm", warm, floor, ""))
-        wl_list = timeit(lambda: sh([sys.executable, "-m", "tui", "wt", "list", "--json"], root), 5)
+        cli = [sys.executable, "-m", "tui"]
+        pyc = {**ENV, "PYTHONPYCACHEPREFIX": str(base / "pycache-cli")}
+        pyc.pop("PYTHONDONTWRITEBYTECODE", None)
+        sh([*cli, "wt", "list", "--json"], root, pyc)   # fills the bytecode and commit caches
+        wl_list = timeit(lambda: sh([*cli, "wt", "list", "--json"], root, pyc), 7)
+        from core.oidcache import cache_path
+        wl_cold = timeit(lambda: sh([*cli, "wt", "list", "--json"], root, pyc), 5,
+                         setup=lambda i: cache_path(root).unlink(missing_ok=True))
         rows.append((f"wt list --json, {args.lanes} lanes", wl_list, floor, "<= 1.5x"))
+        rows.append(("  the same, commit-id cache deleted", wl_cold, floor, ""))
 
         # 5. wt diff of a lane with 500 changed files
         big = paths[1]
         for rel in tracked_files(big)[:500]:
             with open(big / rel, "a") as fh:
                 fh.write("# bench edit\n")
-        diff = timeit(lambda: sh([sys.executable, "-m", "tui", "wt", "diff", names[1]], root), 5)
-        needed = timeit(lambda: (sh(["git", "diff", "--merge-base", "main", "--stat", "--patch"], big),
-                                 sh(["git", "ls-files", "--others", "--exclude-standard"], big)), 5)
+        diff = timeit(lambda: sh([*cli, "wt", "diff", names[1]], root, pyc), 7)
+        raw_diff = ["git", "diff", "--merge-base", "main", "--stat", "--patch"]
+        raw_list = ["git", "ls-files", "--others", "--exclude-standard"]
+        needed = timeit(lambda: (sh(raw_diff, big), sh(raw_list, big)), 7)
+        beside = timeit(lambda: both(big, raw_diff, raw_list), 7)
         commits_only = timeit(lambda: sh(["git", "diff", "main..."], big), 5)
-        rows.append(("wt diff, 500 changed files", diff, needed, "diff+ls-files raw"))
+        rows.append(("wt diff, 500 changed files", diff, needed, "diff+ls-files raw, ~1.2x"))
+        rows.append(("  against the two side by side", diff, beside, ""))
         rows.append(("  against git diff main... (commits only)", diff, commits_only, ""))
 
         # 6. task list on an empty board, both from compiled bytecode (as installed),
@@ -207,6 +294,10 @@ def main() -> None:
         rows.insert(0, ("lane edit -> on screen, median", statistics.median(lat), st_floor,
                         "one lane's git status; target ~300 ms"))
         rows.insert(1, ("lane edit -> on screen, max", max(lat), st_floor, ""))
+
+        # 7. a very large diff, streamed (last: it makes that lane slow to read)
+        rows += huge_diff_rows(root, names[2], paths[2], [*cli, "wt", "diff", names[2]], pyc,
+                               raw_diff)
         print(table(rows))
         print(f"\nidle CPU with {args.lanes} lanes watched: {live['idle_cpu'] * 100:.2f}% of a core "
               f"(bare Textual app: {bare * 100:.2f}%; target <= 1%)")

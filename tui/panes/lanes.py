@@ -19,7 +19,6 @@ from textual.worker import Worker, WorkerState
 
 from core import present
 from core.errors import NotFoundError, WorklanesError
-from core.forecast import forecast_lanes
 from tui import format as fmt
 from tui.format import ui_message
 from tui.panes import Quiet, dialog_flow
@@ -126,9 +125,9 @@ class LanesPane(Quiet, LaneAgentColumn, MergeFlow, LaneTable):
 
     @work(thread=True, exit_on_error=False, group="status", description="reading lane status")
     def _load_statuses(self, lanes: list[dict[str, Any]], partial: bool) -> None:
-        statuses = self.ws.lanes.statuses(lanes) if lanes else []
-        # Cached by (base, lane) commits: a refresh where nothing moved is one git process.
-        forecasts = forecast_lanes(self.ws.root, lanes) if lanes else {}
+        # One for-each-ref for both; the forecast, cached by (base, lane) commits, runs
+        # beside the status calls and costs no git process when nothing moved.
+        statuses, forecasts = self.ws.lanes.overview(lanes) if lanes else ([], {})
         self.post_message(LaneStatusesLoaded(statuses, current_branch(self.ws), partial, forecasts))
 
     def on_lanes_changed(self, msg: LanesChanged) -> None:
@@ -212,12 +211,12 @@ class LanesPane(Quiet, LaneAgentColumn, MergeFlow, LaneTable):
             return
         name = lane["name"]
         self.app.run_core(f"diff of lane {name}",
-                          lambda: DiffLoaded(name, self.ws.lanes.diff(name)), reply_to=self)
+                          lambda: DiffLoaded(name, self.ws.lanes.diff_stream(name)), reply_to=self)
 
     def on_diff_loaded(self, msg: DiffLoaded) -> None:
         from tui.screens.views import DiffScreen
 
-        self.app.push_screen(DiffScreen(msg.lane, msg.text))
+        self.app.push_screen(DiffScreen(msg.lane, msg.stream))
 
     def _output_view(self, name: str) -> Any:
         from tui.screens.views import OutputScreen

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
+from textual import work
 from textual.binding import Binding
+from textual.message import Message
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Log, Static
 
+from core.errors import WorklanesError
 from tui import format as fmt
 from tui import keys
 from tui.widgets.panes import SCROLL_KEYS, KeyBar
@@ -34,31 +39,91 @@ class TextLog(Log):
 
 
 class DiffScreen(Screen[None]):
-    BINDINGS = [Binding("escape,q", "app.pop_screen", "Close")]
+    """A lane's diff, drawn as git writes it (``core.lanes.diff.DiffStream``): a thread
+    reads it and posts whole lines, the first screenful as soon as it has arrived, then
+    a batch at least every ``BATCH_SECONDS``. Closing the view stops git at once."""
 
-    def __init__(self, lane: str, text: str) -> None:
+    BINDINGS = [Binding("escape,q", "app.pop_screen", "Close")]
+    BATCH_SECONDS = 0.1
+    BATCH_LINES = 2_000   # never more at once: each batch is drawn on the UI thread
+
+    @dataclass(eq=False)
+    class Lines(Message):
+        lines: list[str]
+
+    @dataclass(eq=False)
+    class Done(Message):
+        total: int
+        error: str = ""
+
+    def __init__(self, lane: str, stream: Any) -> None:
         super().__init__()
         self.lane = lane
-        self.text = text
+        self.stream = stream
+        self.done = False
+        self.shown = 0
 
     def compose(self):
-        lines = self.text.splitlines()
-        title = f"Diff of lane {self.lane}"
-        if len(lines) > MAX_DIFF_LINES:
-            title += f" (first {MAX_DIFF_LINES} of {len(lines)} lines)"
-            lines = lines[:MAX_DIFF_LINES]
-        if not lines:
-            lines = ["(no changes since the lane's base)"]
         log = TextLog(fmt.DiffHighlighter(), id="diff")
-        log.border_title = title
-        log.write_lines(lines)
+        log.border_title = f"Diff of lane {self.lane}"
+        log.border_subtitle = "reading… (esc closes)"
         yield log
         yield KeyBar()
 
     def on_mount(self) -> None:
+        self.query_one(TextLog).focus()
+        self._read(max(1, self.size.height))
+
+    def on_unmount(self) -> None:
+        self.stream.cancel()   # git stops now; the reader thread then reaps it
+
+    @work(thread=True, exit_on_error=False)
+    def _read(self, first_screen: int) -> None:
+        # A worker thread: it never touches a widget, it only posts.
+        pending, batch, total, error = "", [], 0, ""
+        sent, last = False, time.monotonic()
+        try:
+            with self.stream as stream:
+                for text in stream.chunks():
+                    pending += text
+                    cut = pending.rfind("\n") + 1
+                    if not cut:
+                        continue
+                    lines, pending = pending[:cut].splitlines(), pending[cut:]
+                    room = MAX_DIFF_LINES - total
+                    batch += lines[:max(0, room)]
+                    total += len(lines)
+                    now = time.monotonic()
+                    limit = self.BATCH_LINES if sent else first_screen
+                    if batch and (len(batch) >= limit or now - last >= self.BATCH_SECONDS):
+                        self.post_message(self.Lines(batch))
+                        batch, sent, last = [], True, now
+        except WorklanesError as exc:
+            error = str(exc)
+        if pending:
+            total += 1
+            if total <= MAX_DIFF_LINES:
+                batch.append(pending)
+        if batch:
+            self.post_message(self.Lines(batch))
+        self.post_message(self.Done(total, error))
+
+    def on_diff_screen_lines(self, msg: "DiffScreen.Lines") -> None:
+        self.shown += len(msg.lines)
+        self.query_one(TextLog).write_lines(msg.lines)
+
+    def on_diff_screen_done(self, msg: "DiffScreen.Done") -> None:
+        self.done = True
         log = self.query_one(TextLog)
-        log.scroll_home(animate=False)
-        log.focus()
+        log.border_subtitle = ""
+        if msg.error:
+            log.write_lines(([""] if self.shown else []) + [msg.error])
+            log.set_class(True, "-failed")
+            self.notify(msg.error, severity="error")
+        elif not msg.total:
+            log.write_lines(["(no changes since the lane's base)"])
+        if msg.total > MAX_DIFF_LINES:
+            log.border_title = f"Diff of lane {self.lane} (first {MAX_DIFF_LINES} of {msg.total} lines)"
 
 
 class OutputScreen(Screen[None]):
