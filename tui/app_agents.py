@@ -64,5 +64,18 @@ class LaneAgentEvents:
                         severity="information" if ok == len(result.runs) else "warning",
                         timeout=6)
 
+    def on_unmount(self) -> None:
+        # Textual calls each class's own handler along the MRO: this runs beside the app's.
+        collector = getattr(self, "_collector", None)
+        if collector is not None:
+            collector.stop()
+
     def _count_agents(self) -> None:
-        self.status_line.agents = self.lane_table.agent_counts()
+        counts = self.lane_table.agent_counts()
+        self.status_line.agents = counts
+        collector = getattr(self, "_collector", None)
+        if collector is None:
+            from tui.gc_policy import StreamingCollector
+
+            collector = self._collector = StreamingCollector(self)
+        collector.agents_running(counts[1] + counts[2] > 0)   # running or waiting
