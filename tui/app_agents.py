@@ -4,7 +4,8 @@ threads): states into the lanes pane and the header, approvals as a toast and th
 
 from __future__ import annotations
 
-from tui.messages import ApprovalsChanged, DispatchEnded, LaneAgentChanged, LaneAgentNote
+from tui.messages import (ApprovalsChanged, DispatchEnded, LaneAgentChanged, LaneAgentNote,
+                          LaneReplyStarted)
 
 
 class LaneAgentEvents:
@@ -45,6 +46,9 @@ class LaneAgentEvents:
             self.notify(f"Dispatched task #{ev.task_id} to lane {msg.lane}{made}", timeout=3)
         elif isinstance(ev, NotStarted):
             self.notify(f"Not started: {ev.reason}", severity="warning", timeout=5)
+
+    def on_lane_reply_started(self, msg: LaneReplyStarted) -> None:
+        self.lane_host.reply_started(msg.lane)
 
     def on_approvals_changed(self, msg: ApprovalsChanged) -> None:
         self.refresh_bindings()

@@ -36,11 +36,12 @@ class StreamingCollector:
         self._idle: Any = None      # the thaw once idle
         self._full_runs = 0
         self._base: int | None = None   # frozen before streaming froze anything
+        self._frozen = 0                # frozen as of the last freeze (counting is O(n))
 
     @property
     def frozen_since(self) -> int:
         """Objects frozen while agents streamed, since the last thaw."""
-        return 0 if self._base is None else max(0, gc.get_freeze_count() - self._base)
+        return 0 if self._base is None else max(0, self._frozen - self._base)
 
     def agents_running(self, running: bool) -> None:
         """Told on every change of the lane agents' states."""
@@ -51,7 +52,7 @@ class StreamingCollector:
                 self._idle.stop()
                 self._idle = None
             if self._base is None:
-                self._base = gc.get_freeze_count()
+                self._base = self._frozen = gc.get_freeze_count()
             if self._watch is None:
                 self._full_runs = _full_collections()
                 self._watch = self.app.set_interval(CHECK_EVERY, self.check)
@@ -65,6 +66,7 @@ class StreamingCollector:
         if runs != self._full_runs:
             self._full_runs = runs
             gc.freeze()
+            self._frozen = gc.get_freeze_count()
             if self.frozen_since > 3 * THAW_AFTER:
                 self.thaw()
 
@@ -73,13 +75,10 @@ class StreamingCollector:
         gc.unfreeze()
         gc.collect()
         gc.freeze()
-        self._base = gc.get_freeze_count()
+        self._base = self._frozen = gc.get_freeze_count()
         self._full_runs = _full_collections()
 
     def stop(self) -> None:
-        if self._idle is not None and not self.app.is_running:
-            self._idle.stop()
-            self._idle = None
         if self._watch is not None:
             self._watch.stop()
             self._watch = None

@@ -47,7 +47,7 @@ async def run(k: int, rounds: int, n_words: int, delay: float, hidden: bool = Fa
     from core.agent import TextDelta
     from core.workspace import Workspace
     from tui.app import create_app
-    from tui.messages import LaneOutput
+    from tui.messages import LaneOutput, LaneReplyStarted
 
     os.environ["ANTHROPIC_API_KEY"] = KEY
     root = make_repo()
@@ -59,8 +59,9 @@ async def run(k: int, rounds: int, n_words: int, delay: float, hidden: bool = Fa
     base: dict[str, int] = {}    # each lane's log length when the round began
 
     def hook(msg) -> None:
-        # The first wake-up the UI loop handles after the round's first text delta.
-        if isinstance(msg, LaneOutput) and msg.lane not in seen:
+        # The first wake-up the UI loop handles after the round's first text delta: the
+        # chat's, for the lane on screen; the app's, for the others.
+        if isinstance(msg, (LaneOutput, LaneReplyStarted)) and msg.lane not in seen:
             log = app.lane_host.existing_log(msg.lane)
             items = log.items[base.get(msg.lane, 0):] if log else []
             if any(isinstance(i, TextDelta) for i in items):
