@@ -1,8 +1,8 @@
 """A reply as it streams in, drawn at the cost of what arrived, not of what came before.
 
 Textual's Markdown re-renders the block being written on every append (the whole growing
-paragraph: wrapping it again is most of a frame's work once a reply is long), so a
-streamed reply is drawn in two parts: its finished blocks in one Markdown widget, each
+paragraph is parsed and wrapped again, work that grows with the reply), so a streamed
+reply is drawn in two parts: its finished blocks in one Markdown widget, each
 parsed once when the blank line that ends it arrives (the Markdown re-parses only from
 its last block, so a list or a fence that spans blank lines still ends up whole), and the
 block still open as plain text in a ``StreamTail``, whose full rows are kept once wrapped
