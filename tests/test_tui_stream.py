@@ -66,7 +66,7 @@ async def test_a_long_streamed_reply_ends_exactly_as_a_restored_one(repo, keyed,
 async def test_the_open_block_wraps_as_one_pass_would_and_rewraps_on_resize():
     text = ("A line with some words that run past the edge of the pane, twice over at least "
             "and then a little more.\nA second line\twith a tab.\n\nAn unbroken "
-            + "x" * 70 + " end, and a control \x1b[2J that stays visible.")
+            + "x" * 70 + " end, and a control \x1b[2J that stays visible.\n    " + "y" * 40)
 
     class Two(App):
         CSS = "StreamTail { width: 30; }"

@@ -101,14 +101,14 @@ class StreamTail(Widget):
 
 
 def _break_at(line: str, width: int) -> int:
-    """Where a row of ``width`` cells ends in ``line``: after the last space that fits,
-    or mid-word when one word is wider than the row."""
+    """Where a row of ``width`` cells ends in ``line``: after the last space that fits
+    and follows some text, or mid-word when one word (or its indent) is wider."""
     fits = 0
     for i, ch in enumerate(line):
         fits += cell_len(ch)
         if fits > width:
             space = line.rfind(" ", 0, i + 1)
-            return space + 1 if space > 0 else max(i, 1)
+            return space + 1 if space > 0 and line[:space].strip() else max(i, 1)
     return len(line)
 
 
