@@ -45,7 +45,7 @@ class StreamTail(Widget):
         self.source = ""          # the open block's text as written
         self._rows: list[str] = []
         self._last = ""           # the row being written
-        self._width = 0           # the width the rows were wrapped to (0: not yet)
+        self._wrap_width = 0      # the width the rows were wrapped to (0: not yet)
 
     @property
     def text(self) -> str:
@@ -54,14 +54,15 @@ class StreamTail(Widget):
 
     def write(self, text: str) -> None:
         self.source += text
-        if not self._width:
+        if not self._wrap_width:
             return                # wrapped on the first layout
         rows = len(self._rows)
         self._flow(text)
+        width = self._wrap_width
         if len(self._rows) != rows:
-            self.refresh(Region(0, rows, self._width, len(self._rows) - rows + 1), layout=True)
+            self.refresh(Region(0, rows, width, len(self._rows) - rows + 1), layout=True)
         else:
-            self.refresh(Region(0, rows, self._width, 1))
+            self.refresh(Region(0, rows, width, 1))
 
     def reset(self, source: str) -> None:
         """Start again with ``source`` (what is left after a block went to the Markdown)."""
@@ -71,7 +72,7 @@ class StreamTail(Widget):
         self.refresh(layout=True)
 
     def _flow(self, text: str) -> None:
-        width = self._width
+        width = self._wrap_width
         text = visible(text.replace("\t", "    "), keep="\n")
         for i, piece in enumerate(text.split("\n")):
             if i and (self._rows or self._last):   # blank lines before any text: none
@@ -85,12 +86,12 @@ class StreamTail(Widget):
             self._last = last
 
     def _rewrap(self, width: int) -> None:
-        self._width = width
+        self._wrap_width = width
         self._rows, self._last = [], ""
         self._flow(self.source)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        if width != self._width and width > 0:
+        if width != self._wrap_width and width > 0:
             self._rewrap(width)
         return len(self._rows) + (1 if self._last else 0)
 
