@@ -8,7 +8,7 @@ from pathlib import Path
 
 from textual.app import App
 from textual.message import Message
-from textual.widgets import Log, Markdown, Static
+from textual.widgets import Log, Static
 
 from tui import compat
 
@@ -93,22 +93,6 @@ async def test_render_screen_text_and_notifications():
         await pilot.pause()
         assert [str(n.message) for n in compat.notifications(app)] == ["noted"], broken(
             "notifications", "App._notifications")
-
-
-async def test_markdown_stream_drained():
-    class App3(App):
-        def compose(self):
-            yield Markdown(id="md")
-
-    app = App3()
-    async with app.run_test() as pilot:
-        stream = Markdown.get_stream(app.query_one(Markdown))
-        await stream.write("some **text**")
-        await stream.stop()
-        await pilot.pause()
-        assert compat.markdown_stream_drained(stream), broken(
-            "markdown_stream_drained", "MarkdownStream._pending")
-        assert not compat.markdown_stream_drained(None)
 
 
 # What was once spread over the tree; only tui/compat.py may name them now.

@@ -171,7 +171,7 @@ def test_e2e_task_lane_keep_remove_shell_quit(tmp_path):
         tmux.wait_text("exit the shell to return")
         # Type only once the shell prompts: keys sent while the terminal is handed
         # over could still reach the app.
-        tmux.wait(lambda t: t.rstrip().endswith("$"), what="the lane shell's prompt")
+        tmux.wait(lambda t: t.rstrip().endswith(("$", "#")), what="the lane shell's prompt")
         tmux.type("touch opened-here; exit")
         tmux.keys("Enter")
         tmux.wait_text("Tasks 2")
@@ -271,7 +271,7 @@ def test_e2e_bursts_land_in_the_input_they_were_typed_for(tmp_path):
 
         tmux.keys("o")
         tmux.wait_text("using /bin/sh")
-        tmux.wait(lambda t: t.rstrip().endswith("$"), what="the fallback shell's prompt")
+        tmux.wait(lambda t: t.rstrip().endswith(("$", "#")), what="the fallback shell's prompt")
         tmux.type("touch fell-back; exit")
         tmux.keys("Enter")
         tmux.wait_text("Tasks 1")

@@ -351,3 +351,29 @@ async def test_an_agent_of_another_process_is_read_again_when_it_moves_on(repo, 
         await wait_for(pilot, lambda: "alpha finished elsewhere" in lane_screen(app),
                        what="its conversation read again")
         assert "running…" not in lane_screen(app) and "✓ bash" in lane_screen(app)
+
+
+async def test_a_hidden_lanes_first_words_wake_the_app_not_the_chat(repo, keyed, fakeapi):
+    from tui.messages import LaneOutput, LaneReplyStarted
+
+    ws = Workspace.open(repo)
+    gate = fakeapi.gate()            # both replies stop after their first words
+    two_tasks(ws, fakeapi, gate, gate)
+    posted: list = []
+    async with opened(repo, fakeapi, message_hook=posted.append) as (pilot, app):
+        chat = app.chat
+        await pilot.press("A")
+        await wait_for(pilot, lambda: gate.parked == 2, what="both agents mid-reply")
+        await wait_for(pilot, lambda: chat.shown_lane == "alpha-side", what="alpha shown")
+        # beta is not on screen: the app hears of its first words, the chat's queue not.
+        await wait_for(pilot, lambda: any(isinstance(m, LaneReplyStarted)
+                                          and m.lane == "beta-side" for m in posted),
+                       what="beta's first words heard")
+        assert not [m for m in posted if isinstance(m, LaneOutput) and m.lane == "beta-side"]
+        gate.open()
+        await wait_for(pilot, lambda: "alpha is working on it" in view_text(chat.lane_view),
+                       what="alpha's reply")
+        await pilot.press("down")
+        await wait_for(pilot, lambda: chat.shown_lane == "beta-side", what="beta shown")
+        await wait_for(pilot, lambda: "beta is working on it" in view_text(chat.lane_view),
+                       what="beta's whole reply, drawn on switching")

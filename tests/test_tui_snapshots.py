@@ -17,7 +17,6 @@ from tui.app import create_app
 from tui.demo import make_demo_repo
 from tui.messages import AgentEvent, AgentReady
 from tui.screens.views import DiffScreen
-from tui.compat import markdown_stream_drained
 from tests.tui_helpers import FIXED_EPOCH, fixed_options, settle, wait_for
 
 WIDE, NARROW = (120, 36), (80, 24)
@@ -125,8 +124,9 @@ def test_chat_mid_stream(snap_compare, demo_app):
                    TextDelta("committed\n2. `notes.txt` says the stored pass")):
             app.chat.post_message(AgentEvent(ev))
         await pilot.pause(0.3)
-        await wait_for(pilot, lambda: markdown_stream_drained(app.chat.stream),
-                       what="stream drained")
+        await wait_for(pilot, lambda: app.chat.stream is not None
+                       and app.chat.stream.tail.text.endswith("the stored pass"),
+                       what="the open block drawn")
         await pilot.pause(0.1)
     assert snap_compare(demo_app, terminal_size=WIDE, run_before=run)
 

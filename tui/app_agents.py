@@ -5,7 +5,8 @@ the app."""
 
 from __future__ import annotations
 
-from tui.messages import ApprovalsChanged, DispatchEnded, LaneAgentChanged, LaneAgentNote
+from tui.messages import (ApprovalsChanged, DispatchEnded, LaneAgentChanged, LaneAgentNote,
+                          LaneReplyStarted)
 
 
 class LaneAgentEvents:
@@ -47,6 +48,9 @@ class LaneAgentEvents:
             self.notify(f"Dispatched task #{ev.task_id} to lane {msg.lane}{made}", timeout=3)
         elif isinstance(ev, NotStarted):
             self.notify(f"Not started: {ev.reason}", severity="warning", timeout=5)
+
+    def on_lane_reply_started(self, msg: LaneReplyStarted) -> None:
+        self.lane_host.reply_started(msg.lane)
 
     def on_approvals_changed(self, msg: ApprovalsChanged) -> None:
         self.refresh_bindings()
@@ -91,5 +95,18 @@ class LaneAgentEvents:
                         severity="information" if ok == len(result.runs) else "warning",
                         timeout=6)
 
+    def on_unmount(self) -> None:
+        # Textual calls each class's own handler along the MRO: this runs beside the app's.
+        collector = getattr(self, "_collector", None)
+        if collector is not None:
+            collector.stop()
+
     def _count_agents(self) -> None:
-        self.status_line.agents = self.lane_table.agent_counts()
+        counts = self.lane_table.agent_counts()
+        self.status_line.agents = counts
+        collector = getattr(self, "_collector", None)
+        if collector is None:
+            from tui.gc_policy import StreamingCollector
+
+            collector = self._collector = StreamingCollector(self)
+        collector.agents_running(counts[1] + counts[2] > 0)   # running or waiting

@@ -73,12 +73,6 @@ def render_screen_text(app: App) -> str:
     return console.export_text()
 
 
-def markdown_stream_drained(stream: Any) -> bool:
-    """True once a MarkdownStream has written every fragment it was given (tests wait for
-    it before a snapshot). The stream offers no public way to ask."""
-    return stream is not None and not stream._pending
-
-
 def notifications(app: App) -> list[Any]:
     """The notifications the app holds now (shown or waiting). App offers ``notify`` and
     ``clear_notifications`` but no way to read them; tests and the screenshot script ask."""

@@ -5,9 +5,10 @@ pane can switch to any agent and draw its conversation, then follow it live.
 Agents call ``_on_event`` from their own threads, many at once. The hot path is kept
 short: an event is appended to its lane's log under a lock, and the chat pane's lane view
 is woken only if it shows that lane and has no wake-up of it pending (one message then
-stands for a whole burst of deltas), or when a reply starts (so the app hears of each
-agent's first words). The UI thread draws only the lane on screen, all its new events in
-one go; the other lanes' text is never drawn until someone looks at them.
+stands for a whole burst of deltas). When a lane not on screen starts a reply the app
+itself hears of it (LaneReplyStarted), not the view, whose queue may be busy drawing.
+The UI thread draws only the lane on screen, all its new events in one go; the other
+lanes' text is never drawn until someone looks at them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from core.agent.lane_state import LIVE_STATES, agent_state
 from core.agent.transcript import as_left, chat_dir
 from core.errors import WorklanesError
 from core.workspace import Workspace
-from tui.messages import ApprovalsChanged, LaneAgentChanged, LaneAgentNote, LaneOutput
+from tui.messages import (ApprovalsChanged, LaneAgentChanged, LaneAgentNote, LaneOutput,
+                          LaneReplyStarted)
 
 Post = Callable[[Message], Any]
 
@@ -153,6 +155,14 @@ class LaneHost:
         with self._lock:
             self._woken.discard(lane)
 
+    def reply_started(self, lane: str) -> None:
+        """The app heard a hidden lane begin a reply (LaneReplyStarted): nothing to draw,
+        unless the view switched to that lane meanwhile, which then draws it."""
+        if lane == self.shown:
+            self.post_output(LaneOutput(lane))
+        else:
+            self.woken(lane)
+
     def items_since(self, lane: str, start: int) -> list[Any]:
         with self._lock:
             log = self._logs.get(lane)
@@ -187,11 +197,15 @@ class LaneHost:
             if isinstance(event, TurnFinished):
                 log.turn_open = False
             log.items.append(event)
-            wake = (ev.lane == self.shown or starts) and ev.lane not in self._woken
+            shown = ev.lane == self.shown
+            wake = (shown or starts) and ev.lane not in self._woken
             if wake:
                 self._woken.add(ev.lane)
         if wake:
-            self.post_output(LaneOutput(ev.lane))
+            if shown:
+                self.post_output(LaneOutput(ev.lane))
+            else:
+                self.post(LaneReplyStarted(ev.lane))
         if isinstance(event, ApprovalAsked):
             self.post(LaneAgentNote(ev.lane, event))
 

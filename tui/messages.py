@@ -253,6 +253,14 @@ class LaneOutput(AppMessage):
 
 
 @message
+class LaneReplyStarted(AppMessage):
+    """A lane agent that is not on screen began a reply. Posted to the app, not to the
+    chat's lane view, whose queue may be waiting on a draw of the lane on screen: the app
+    hears of every agent's first words at once, and there is nothing to draw."""
+    lane: str
+
+
+@message
 class LaneAgentChanged(AppMessage):
     """A lane agent's recorded state (``record``: the ``agent`` object of its lane's entry)."""
     lane: str

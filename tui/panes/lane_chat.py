@@ -22,8 +22,12 @@ from tui.widgets.chat import ChatView
 
 # A streaming reply is drawn at most this often: each draw of a growing reply lays the
 # screen out again, and eight agents' tokens must not turn into eight times the layouts.
-# The first words after a pause are drawn at once.
+# The first words after a pause are drawn at once. When a draw takes longer than that to
+# reach the screen (a busy machine), the next waits as long as it took (up to
+# DRAW_AT_MOST), so drawing never holds the UI thread more than about half the time and
+# keys and other panes still get their turn.
 DRAW_EVERY = 0.05
+DRAW_AT_MOST = 0.25
 
 
 # Under a call the agent's session ended on (a crash, a kill): how to carry on.
@@ -49,6 +53,7 @@ class LaneView(Quiet, ChatView):
         self.drawn = 0            # items of the lane's log on screen
         self.ready = False        # its transcript is drawn
         self._drawn_at = 0.0
+        self._every = DRAW_EVERY  # the wait between draws, after the last one's cost
         self._later = False       # a draw is scheduled
 
     def on_mount(self) -> None:
@@ -78,7 +83,7 @@ class LaneView(Quiet, ChatView):
         if msg.lane != self.lane:
             self.host.woken(msg.lane)
             return
-        wait = self._drawn_at + DRAW_EVERY - time.monotonic()
+        wait = self._drawn_at + self._every - time.monotonic()
         if wait > 0:
             if not self._later:     # still "woken": the agents post nothing meanwhile
                 self._later = True
@@ -99,6 +104,10 @@ class LaneView(Quiet, ChatView):
         items = self.host.items_since(msg.lane, self.drawn)
         self.drawn += len(items)
         await self.draw_items(items)
+        self.call_after_refresh(self._on_screen, self._drawn_at)
+
+    def _on_screen(self, started: float) -> None:
+        self._every = min(DRAW_AT_MOST, max(DRAW_EVERY, time.monotonic() - started))
 
     def _draw_later(self) -> None:
         self._later = False

@@ -125,7 +125,6 @@ class ChatView(Vertical):
     def __init__(self, cursor_blink: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.cursor_blink = cursor_blink
-        self._md: Any = None
         self._stream: Any = None
         self._tools: dict[str, ToolCall] = {}
         self._held = ""           # typed while the input could not take it
@@ -140,7 +139,7 @@ class ChatView(Vertical):
 
     @property
     def stream(self) -> Any:
-        """The MarkdownStream of the reply being written, if any."""
+        """The reply being written (tui/widgets/stream.py's ReplyStream), if any."""
         return self._stream
 
     @property
@@ -172,28 +171,26 @@ class ChatView(Vertical):
         self.log_view.anchor()
 
     async def add_text(self, delta: str) -> None:
-        if self._md is None:
-            from textual.widgets import Markdown  # lazy: markdown-it is not needed to paint
+        if self._stream is None:
+            from tui.widgets.stream import ReplyStream
 
-            self._md = Markdown(classes="assistant-msg")
-            await self.log_view.mount(self._md)
-            self._stream = Markdown.get_stream(self._md)
+            self._stream = ReplyStream(self.log_view, "assistant-msg")
+            await self._stream.start()
         await self._stream.write(delta)
 
     async def end_text(self) -> None:
-        if self._stream is not None:
-            await self._stream.stop()
-        self._md = self._stream = None
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            await stream.finish()
 
     async def withdraw_text(self) -> None:
         """Take back the reply being streamed: its model call failed (the agent retries
         it or reports the error), so those words were never the answer. A reply only
-        streams after the previous call's tools started, so the open Markdown holds
+        streams after the previous call's tools started, so the open reply holds
         nothing else."""
-        md = self._md
-        await self.end_text()
-        if md is not None:
-            await md.remove()
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            await stream.withdraw()
 
     async def tool_started(self, tool_use_id: str, name: str, data: Any) -> None:
         await self.end_text()
