@@ -53,3 +53,23 @@ def test_task_list_command_loads_nothing_it_does_not_use(repo):
                          env={**__import__('os').environ, "PYTHONPATH": str(ROOT)})
     assert "No tasks." in out.stdout, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "MODS"
+
+
+def test_the_apps_first_frame_loads_no_agent_loop(repo):
+    """The app's first frame waits for nothing it does not draw: the lane agents' queue is
+    made before it (core.agent.approvals), their runner, the agent loop, its tools and the
+    SDK only after it."""
+    code = ("import asyncio, sys\nfrom pathlib import Path\nfrom tui.app import create_app\n"
+            "seen = []\n"
+            "def painted():\n"
+            "    seen.extend(m for m in ('core.agent.lane_agent', 'core.agent.loop',\n"
+            "                            'core.agent.tools', 'anthropic') if m in sys.modules)\n"
+            "async def main():\n"
+            "    app = create_app(Path('.'), user_keymap=False, watch=False, on_first_paint=painted)\n"
+            "    async with app.run_test() as pilot:\n"
+            "        await pilot.pause()\n"
+            "    print('PAINTED', app.first_full_paint is not None, 'MODS', *seen)\n"
+            "asyncio.run(main())\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True,
+                         env={**__import__('os').environ, "PYTHONPATH": str(ROOT)})
+    assert out.stdout.strip().splitlines()[-1] == "PAINTED True MODS", (out.stdout, out.stderr)

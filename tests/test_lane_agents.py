@@ -11,7 +11,8 @@ import threading
 import pytest
 
 from core.agent import Decision
-from core.agent.lane_agent import (BUDGET_REACHED, ApprovalQueue, LaneAgents, StateChanged, agent_state,
+from core.agent.approvals import ApprovalQueue
+from core.agent.lane_agent import (BUDGET_REACHED, LaneAgents, StateChanged, agent_state,
                                    process_token, task_prompt)
 from core.agent.loop import Agent
 from core.agent.transcript import INTERRUPTED, Transcript, chat_dir

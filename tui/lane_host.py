@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from textual.message import Message
 
+from core.agent.approvals import ApprovalQueue
 from core.agent.lane_state import LIVE_STATES, agent_state
 from core.agent.transcript import as_left, chat_dir
 from core.errors import WorklanesError
@@ -69,8 +70,6 @@ def read_history(ws: Workspace, session: str | None) -> list[dict[str, Any]]:
 class LaneHost:
     def __init__(self, ws: Workspace, post: Post, model: str | None = None,
                  base_url: str | None = None, policy: str | None = None):
-        from core.agent.lane_agent import ApprovalQueue
-
         self.ws = ws
         self.post = post
         self.post_output: Post = lambda msg: None   # the chat pane's lane view, once mounted
