@@ -144,3 +144,31 @@ async def test_the_key_bar_shows_the_focused_keys_and_a_click_presses_one():
         await pilot.click(KeyBar, offset=(2, 0))
         await pilot.pause()
         assert app.pinged == 1
+
+
+async def test_a_changed_row_is_redrawn_on_screen_also_when_the_table_is_scrolled():
+    """A row whose values change in place (a lane's spinner frame, one lane's status)
+    repaints only its line: the terminal must show the new values wherever the row is."""
+    from tests.tui_helpers import screen_text
+
+    app = Host()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(Table)
+        table.sync(rows(50))
+        table.focus()
+        await pilot.press("end")
+        await pilot.pause()
+        top = int(table.scroll_y)
+        shown = [top + 1 + i for i in (0, 3)]            # on screen: the first and fourth rows
+        changed = rows(50)
+        for n in [*shown, 2]:                             # row 2 is scrolled out of view
+            changed[n - 1] = fmt.row(str(n), (n, f"NAME {n}", "t"), render)
+        table.sync(changed)
+        await pilot.pause()
+        text = screen_text(app)
+        for n in shown:
+            assert f"NAME {n}" in text and f"name {n} " not in text
+        assert text.splitlines()[0].split() == ["ID", "Name", "Tag"]
+        await pilot.press("home")
+        await pilot.pause()
+        assert "NAME 2" in screen_text(app)

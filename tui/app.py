@@ -36,6 +36,7 @@ from tui.messages import (ActionDone, ActionFailed, AppMessage, BoardSelected, E
 from tui.notify import Notifier
 from tui.state import BoardCache, LaneReader
 from tui.watch import Watcher
+from tui.widgets.panes import retitle
 from tui.widgets.tables import KeyedTable
 
 # Quitting waits this long for the lane agents to notice their cancel and record it
@@ -178,7 +179,7 @@ class WorklanesApp(QuietAfterExit, ActionRunner, LiveUpdates, LaneAgentEvents, A
             for msg in first:
                 self._apply(msg)
         else:
-            self.tasks_pane.border_title = "Tasks · loading…"
+            retitle(self.tasks_pane, "Tasks · loading…")
             self._initial_load()
         if self.options.status_interval:
             self.set_interval(self.options.status_interval, self._periodic)

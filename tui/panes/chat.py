@@ -18,6 +18,7 @@ from tui.panes.lane_chat import LaneView
 from tui.messages import (AgentEvent, AgentReady, AgentTurnEnded, AgentUnavailable,
                           ApprovalNeeded, TokensUsed)
 from tui.widgets.chat import ChatInput, ChatView
+from tui.widgets.panes import retitle
 
 
 def _tokens(usage: Any) -> tuple[int, int]:
@@ -84,7 +85,7 @@ class ChatPane(Quiet, ChatView):
         self.log_view.display = lane is None
         self.lane_view.display = lane is not None
         self.lane_view.show(lane)
-        self.border_title = BOARD_TITLE if lane is None else f"Lane agent · {lane}"
+        retitle(self, BOARD_TITLE if lane is None else f"Lane agent · {lane}")
         self.sync_input()
 
     def sync_input(self) -> None:
@@ -106,7 +107,7 @@ class ChatPane(Quiet, ChatView):
             inp.placeholder = (f"Lane {lane}: working… (esc cancels)" if busy
                                else f"Message lane {lane}'s agent… (Enter sends)")
         # No class toggled here: a class change restyles every widget of the conversation.
-        self.border_subtitle = "working… esc cancels" if busy else ""
+        retitle(self, subtitle="working… esc cancels" if busy else "")
         self.app.refresh_bindings()
 
     def action_agent_board(self) -> None:
@@ -190,7 +191,7 @@ class ChatPane(Quiet, ChatView):
         event.input.value = ""
         self.add_user(text)
         self.set_running(True)
-        self.border_subtitle = "working… esc cancels"
+        retitle(self, subtitle="working… esc cancels")
         self.host.running = True
         self.app.refresh_bindings()
         self._run_turn(text)

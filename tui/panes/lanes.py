@@ -27,6 +27,7 @@ from tui.panes.merge import MergeFlow
 from tui.messages import (ActionDone, CommandFinished, DiffLoaded, LanesChanged, LanesLoaded,
                           LaneStatusesLoaded, OutputArrived, OutputStream, ReconcileDone)
 from tui.state import current_branch
+from tui.widgets.panes import retitle
 from tui.widgets.tables import LaneTable
 
 
@@ -60,10 +61,10 @@ class LanesPane(Quiet, LaneAgentColumn, MergeFlow, LaneTable):
             if msg.error != self._error:
                 self.app.report_error("reading the lane index", msg.error, logged=True)
             self._error = msg.error
-            self.border_subtitle = "index.json is corrupt - see the notification"
+            retitle(self, subtitle="index.json is corrupt - see the notification")
         else:
             self._error = ""
-            self.border_subtitle = ""
+            retitle(self, subtitle="")
             old = {lane["name"]: lane.get("status") for lane in self.lanes}
             self.lanes = msg.lanes
             self.read_agents()
@@ -92,8 +93,8 @@ class LanesPane(Quiet, LaneAgentColumn, MergeFlow, LaneTable):
         clash = sum(1 for lane in self.lanes
                     if fmt.merge_mark(lane.get("status", ""), self.forecasts.get(lane["name"]))
                     .startswith("✗"))
-        self.border_title = (f"Lanes {len(self.lanes)} · {kept} kept · {dirty} dirty"
-                             + (f" · {clash} conflicting" if clash else ""))
+        retitle(self, f"Lanes {len(self.lanes)} · {kept} kept · {dirty} dirty"
+                + (f" · {clash} conflicting" if clash else ""))
         if self._pending is not None and self.select_key(self._pending):
             self._pending = None
 

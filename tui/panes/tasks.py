@@ -11,7 +11,7 @@ from core.tasks import next_status, related_ids
 from tui import format as fmt
 from tui.panes import Quiet, dialog_flow
 from tui.messages import ActionDone, BoardSelected, TasksLoaded
-from tui.widgets.panes import Pane, QuickAdd
+from tui.widgets.panes import Pane, QuickAdd, retitle
 from tui.widgets.tables import KeyedTable, TaskTable
 
 
@@ -55,9 +55,8 @@ class TasksPane(Quiet, Pane):
             title = f"Tasks {len(msg.tasks)} · {msg.ready} ready"
             if msg.errors:
                 title += f" · {len(msg.errors)} corrupt"
-        self.border_title = title
         # An empty board says how to start.
-        self.border_subtitle = "" if msg.tasks or msg.errors else "empty: n adds a task"
+        retitle(self, title, "" if msg.tasks or msg.errors else "empty: n adds a task")
         if self._pending is not None and self.table.select_key(str(self._pending)):
             self._pending = None
 

@@ -51,6 +51,16 @@ def pane(widget: W, title: str) -> W:
     return widget
 
 
+def retitle(widget: Widget, title: str | None = None, subtitle: str | None = None) -> None:
+    """Set a pane's frame texts, only those that change: every set repaints the whole
+    pane, and the lanes pane redraws on each spinner frame while an agent runs."""
+    last = widget.__dict__.setdefault("_frame_texts", {})
+    for name, text in (("border_title", title), ("border_subtitle", subtitle)):
+        if text is not None and last.get(name) != text:
+            last[name] = text
+            setattr(widget, name, text)
+
+
 class StatusLine(Static):
     """The top line: repository, branch, model and the session's token usage."""
 

@@ -157,7 +157,8 @@ class KeyedTable(ScrollView, can_focus=True):
         shared = self._width_rows
         keep_pieces = self.RENDER is None
         order: list[str] = []
-        changed = False
+        redrawn: list[str] = []    # rows whose values changed
+        moved = False              # rows added, removed or reordered
         for key, values, row_cells, row_widths in rows:
             order.append(key)
             if cells.get(key) != values:
@@ -167,19 +168,19 @@ class KeyedTable(ScrollView, can_focus=True):
                 self._drop_widths(widths.get(key))
                 widths[key] = self._add_widths(row_widths)
                 self._strips.pop(key, None)
-                changed = True
+                redrawn.append(key)
         if len(order) != len(cells):
             wanted = set(order)
             for key in [k for k in cells if k not in wanted]:
                 self._drop_widths(widths.get(key))
                 for store in (cells, pieces, widths, self._strips):
                     store.pop(key, None)
-            changed = True
+            moved = True
         if order != self._order:
             self._order = order
             self._index = {k: i for i, k in enumerate(order)}
-            changed = True
-        if not changed:
+            moved = True
+        if not (moved or redrawn):
             return
         natural = [cell_len(c.label) for c in self.COLUMNS]
         for row_widths in shared:
@@ -189,6 +190,16 @@ class KeyedTable(ScrollView, can_focus=True):
         if tuple(natural) != self._natural:
             self._natural = tuple(natural)
             self._layout_for = ()
+            moved = True
+        elif not moved:
+            # Only some rows' values changed (an agent's spinner frame, one lane's status):
+            # repaint those lines, not the whole table.
+            top = int(self.scroll_y)
+            for key in redrawn:
+                row = self._index[key]
+                if row >= top:
+                    self.refresh_line(row + 1)   # line 0 is the header
+            return
         # The narrowest the table can be drawn (flexible columns at their minimum): wider
         # panes need no horizontal scrolling, so this does not depend on the pane's size
         # and a first layout is never followed by a second one.
