@@ -32,6 +32,7 @@ from core.agent.config import DEFAULT_BASE_URL, AgentConfig
 from core.agent.events import (AgentError, AgentEvent, ApprovalRequest, Decision, Retrying,
                                TextDelta, TextWithdrawn, ToolFinished, ToolStarted,
                                TurnFinished, Usage)
+from core.agent.reply import Reply
 from core.agent.tools import Binding, Toolbox, ToolResult
 from core.agent.transcript import (Transcript, add_message, list_sessions, new_session_id,
                                    read_meta, repair, text_block, tool_result, unanswered)
@@ -79,22 +80,18 @@ def system_prompt(ws: Workspace, lane: dict[str, Any] | None) -> str:
     return text
 
 
-def _usage_of(u: Any) -> Usage:
-    return Usage(**{k: int(getattr(u, k, 0) or 0) for k in Usage.__dataclass_fields__})
-
-
-def _blocks_of(message: Any) -> list[dict[str, Any]]:
-    """The SDK's final message as plain API-format dicts (never SDK objects)."""
+def _blocks_of(reply: Reply) -> list[dict[str, Any]]:
+    """The message's blocks as they go back to the API (empty text dropped)."""
     out = []
-    for b in message.content:
-        if b.type == "text":
-            if b.text:
-                out.append(text_block(b.text))
-        elif b.type == "tool_use":
-            out.append({"type": "tool_use", "id": b.id, "name": b.name,
-                        "input": b.input if isinstance(b.input, dict) else {}})
-        else:  # thinking and friends go back to the API as they came
-            out.append(b.model_dump(mode="json", exclude_none=True))
+    for b in reply.blocks:
+        if b.get("type") == "text":
+            if b.get("text"):
+                out.append(text_block(b["text"]))
+        elif b.get("type") == "tool_use":
+            out.append({"type": "tool_use", "id": b.get("id", ""), "name": b.get("name", ""),
+                        "input": b["input"] if isinstance(b.get("input"), dict) else {}})
+        elif b:  # thinking and friends go back to the API as they came
+            out.append(b)
     return out
 
 
@@ -168,26 +165,26 @@ class _StreamReader(threading.Thread):
     def run(self) -> None:
         put = self.q.put
         try:
-            with self.client.messages.stream(**self.params) as stream:
+            # The raw events, not the SDK's stream helper (see core/agent/reply.py).
+            with self.client.messages.create(**self.params, stream=True) as stream:
                 self._stream = stream
                 self.started = True
                 if self.abandoned:
                     return
-                stopped = False
+                reply = Reply()
+                feed = reply.feed
                 for ev in stream:
                     if self.abandoned:
                         return
-                    if ev.type == "content_block_delta" and ev.delta.type == "text_delta":
-                        put(("text", ev.delta.text))
+                    text = feed(ev)
+                    if text is not None:
+                        put(("text", text))
                         time.sleep(0)   # yield the GIL: the host gets the token now, not
                         #                 after this thread's next switch interval (5 ms)
-                    elif ev.type == "message_stop":
-                        stopped = True
-                final = stream.get_final_message()
-                if not stopped or not final.stop_reason:
+                if not reply.stopped or not reply.stop_reason:
                     raise IncompleteStream("the stream ended before message_stop (connection "
                                            "closed mid-reply)")
-                put(("final", final))
+                put(("final", reply))
         except BaseException as exc:  # handed to the caller, which classifies it
             put(("error", exc))
 
@@ -317,7 +314,7 @@ class Agent:
                 except _Failed as exc:
                     on_event(AgentError(self._scrub(str(exc))))
                     return finish("error")
-                used = _usage_of(message.usage)
+                used = Usage(**message.usage)
                 turn.add(used)
                 self.usage.add(used)
                 blocks = _blocks_of(message)

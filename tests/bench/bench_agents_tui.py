@@ -111,10 +111,14 @@ async def run(k: int, rounds: int, n_words: int, delay: float, hidden: bool = Fa
                 if gated:
                     ok = await asyncio.to_thread(api.wait_parked, k, 60)
                     assert ok, "replies did not all start"
+                # Opened from a thread: the call waits on the server's answer, which is the
+                # benchmark's own work, not a stall of the app.
+                if gated:
+                    opening = asyncio.ensure_future(asyncio.to_thread(api.open))
                 last[0], worst[0] = time.perf_counter(), 0.0
                 cpu0, opened = time.thread_time(), time.perf_counter()   # on the UI thread
                 if gated:
-                    api.open()
+                    await opening
                 while runner.running():
                     await asyncio.sleep(0.02)
                 if r:
