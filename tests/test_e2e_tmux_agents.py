@@ -5,6 +5,7 @@ agent's approval waits in the queue and ``j`` answers it."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from core.workspace import Workspace
 from tests.conftest import make_repo
@@ -15,24 +16,30 @@ from tests.test_e2e_tmux import Tmux, installed_command
 pytestmark = getattr(e2e, "pytestmark", [])   # the same tmux check (skipped only off CI)
 
 
+def open_app(repo, tmp_path, api: FakeAPI) -> tuple[Tmux, Path]:
+    """The installed app in tmux, against ``api``, with a home of its own; the marker
+    file gets its exit code."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("ANTHROPIC_", "TMUX", "TEXTUAL")) and k != "MODEL_ID"}
+    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), TERM="xterm-256color",
+               ANTHROPIC_API_KEY="test-key-e2e", ANTHROPIC_BASE_URL=api.url)
+    marker = tmp_path / "exit-code"
+    return Tmux(repo, f"{installed_command()}; echo $? > {marker}; sleep 60", env), marker
+
+
 def test_e2e_dispatch_in_the_app_with_a_queued_approval(tmp_path):
     repo = make_repo(tmp_path / "repo")
     ws = Workspace.open(repo)
     ws.tasks.create("alpha writes")
     ws.tasks.create("beta reads")
-    home = tmp_path / "home"
-    home.mkdir()
     with FakeAPI() as api:
         alpha = api.route("alpha")
         alpha.add(Reply([ToolUse("bash", {"command": "echo from-alpha > alpha.txt"})]))
         alpha.add_text("alpha wrote alpha.txt")
         api.route("beta").add_text("beta had nothing to change")
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("ANTHROPIC_", "TMUX", "TEXTUAL")) and k != "MODEL_ID"}
-        env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), TERM="xterm-256color",
-                   ANTHROPIC_API_KEY="test-key-e2e", ANTHROPIC_BASE_URL=api.url)
-        marker = tmp_path / "exit-code"
-        tmux = Tmux(repo, f"{installed_command()}; echo $? > {marker}; sleep 60", env)
+        tmux, marker = open_app(repo, tmp_path, api)
         try:
             tmux.wait_text("Tasks 2")
             tmux.settle()
@@ -63,19 +70,12 @@ def test_e2e_the_queue_takes_the_keys_typed_right_after_J(tmp_path):
     ws = Workspace.open(repo)
     ws.tasks.create("alpha writes")
     ws.tasks.create("beta writes")
-    home = tmp_path / "home"
-    home.mkdir()
     with FakeAPI() as api:
         for name in ("alpha", "beta"):
             route = api.route(name)
             route.add(Reply([ToolUse("bash", {"command": f"echo {name} > {name}.txt"})]))
             route.add_text(f"{name} is through")
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("ANTHROPIC_", "TMUX", "TEXTUAL")) and k != "MODEL_ID"}
-        env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), TERM="xterm-256color",
-                   ANTHROPIC_API_KEY="test-key-e2e", ANTHROPIC_BASE_URL=api.url)
-        marker = tmp_path / "exit-code"
-        tmux = Tmux(repo, f"{installed_command()}; echo $? > {marker}; sleep 60", env)
+        tmux, marker = open_app(repo, tmp_path, api)
         try:
             tmux.wait_text("Tasks 2")
             tmux.settle()

@@ -245,8 +245,7 @@ def main() -> None:
         rows.append((f"status refresh, {args.lanes} lanes, cold", cold, floor, "status+rev-list/lane"))
         rows.append((f"status refresh, {args.lanes} lanes, warm", warm, floor, ""))
         cli = [sys.executable, "-m", "tui"]
-        pyc = {**ENV, "PYTHONPYCACHEPREFIX": str(base / "pycache-cli")}
-        pyc.pop("PYTHONDONTWRITEBYTECODE", None)
+        pyc = compiled_env(base / "pycache", PYTHONPATH=str(ROOT))
         sh([*cli, "wt", "list", "--json"], root, pyc)   # fills the bytecode and commit caches
         wl_list = timeit(lambda: sh([*cli, "wt", "list", "--json"], root, pyc), 7)
         from core.oidcache import cache_path
@@ -273,14 +272,13 @@ def main() -> None:
         # 6. task list on an empty board, both from compiled bytecode (as installed),
         # interleaved
         empty = make_big_repo(base / "empty", files=1)
-        compiled = compiled_env(base / "pycache", PYTHONPATH=str(ROOT))
         ours_cmd = [sys.executable, "-m", "tui", "task", "list"]
         click_cmd = [sys.executable, "-c", "import click"]
         tl, click_floor = [], []
         for i in range(13):
             for cmd, into in ((ours_cmd, tl), (click_cmd, click_floor)):
                 t = time.perf_counter()
-                subprocess.run(cmd, cwd=empty, check=True, capture_output=True, env=compiled)
+                subprocess.run(cmd, cwd=empty, check=True, capture_output=True, env=pyc)
                 if i >= 2:   # the first runs fill the bytecode cache
                     into.append(time.perf_counter() - t)
         rows.append(("task list, empty board", statistics.median(tl),
