@@ -168,10 +168,18 @@ def temp_index() -> Iterator[dict[str, str]]:
     finally:
         if os.path.exists(path):
             os.unlink(path)
-def verify(rev: str, cwd: Path) -> str:
-    """The object ``rev`` names, or "" if it names none."""
-    res = run(["rev-parse", "-q", "--verify", "--end-of-options", rev], cwd)
-    return res.out.strip() if res.ok else ""
+def verify(rev: str, cwd: Path, lenient: bool = False) -> str:
+    """The object ``rev`` names, or "" if it names none. Any other failure (git killed,
+    the repository unreadable) is asked once more and then raised, not read as "no
+    such ref": remove and restore decide what to archive or delete by this answer.
+    ``lenient`` keeps "" for every failure, for a checkout that may be broken or gone."""
+    for _ in range(2):
+        res = run(["rev-parse", "-q", "--verify", "--end-of-options", rev], cwd)
+        if res.ok:
+            return res.out.strip()
+        if res.code == 1 or lenient:   # -q --verify: 1, silently, for an unknown name
+            return ""
+    raise GitError(f"git rev-parse {rev} failed: {res.message()}")
 
 
 def check(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,

@@ -73,3 +73,39 @@ def test_a_broken_dot_git_file_is_left_to_git(repo, tmp_path):
     (odd / ".git").write_text(f"gitdir: {tmp_path / 'missing'}\n")
     assert _read_layout(odd) is None
     assert os.path.exists(odd / ".git")   # only read
+
+
+def _dying_git(tmp_path: Path, deaths: int) -> str:
+    """A PATH whose ``git`` kills itself on its first ``deaths`` rev-parse calls (as the
+    OOM killer or a stray signal would), then is the real git."""
+    shim = tmp_path / "dying"
+    shim.mkdir(parents=True)
+    real = subprocess.run(["sh", "-c", "command -v git"], capture_output=True,
+                          text=True).stdout.strip()
+    (shim / "git").write_text(
+        "#!/bin/sh\n"
+        'case " $* " in *" rev-parse "*)\n'
+        f'  n=$(( $(cat "{shim}/n" 2>/dev/null || echo 0) + 1 )); echo $n > "{shim}/n"\n'
+        f'  [ $n -le {deaths} ] && kill -9 $$;;\n'
+        "esac\n"
+        f'exec "{real}" "$@"\n')
+    (shim / "git").chmod(0o755)
+    return f"{shim}{os.pathsep}{os.environ['PATH']}"
+
+
+def test_a_git_killed_while_naming_a_ref_is_not_read_as_an_unknown_ref(repo, tmp_path,
+                                                                       monkeypatch):
+    from core import git as core_git
+    from core.errors import GitError
+
+    ws = Workspace.open(repo)
+    path = os.environ["PATH"]
+    monkeypatch.setenv("PATH", _dying_git(tmp_path, deaths=1))
+    assert ws.lanes.create("once", base_ref="main").lane["name"] == "once"   # asked again
+    monkeypatch.setenv("PATH", _dying_git(tmp_path / "always", deaths=10 ** 6))
+    with pytest.raises(GitError) as err:
+        core_git.verify("main", repo)
+    assert "rev-parse main failed" in str(err.value)
+    assert core_git.verify("main", repo, lenient=True) == ""    # a checkout that may be gone
+    monkeypatch.setenv("PATH", path)
+    assert core_git.verify("no-such-branch", repo) == ""        # unknown is still just ""

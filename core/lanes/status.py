@@ -148,7 +148,7 @@ class LaneStatusMixin(LaneIndex):
             return st
         base = lane_base(lane)
         base_tip = tips.get(f"refs/heads/{base}") or tips.get(base)
-        base_oid = base_tip.oid if base_tip else git.verify(f"{base}^{{commit}}", path)
+        base_oid = base_tip.oid if base_tip else git.verify(f"{base}^{{commit}}", path, lenient=True)
         commits = self._commits(path, base_oid, head_oid) if base_oid else None
         if commits is not None:
             st.ahead, st.behind = commits.ahead, commits.behind

@@ -144,7 +144,7 @@ def _nested(lane_path: Path, rel: str) -> NestedRepo:
     n = NestedRepo(rel.rstrip("/"))
     st = git.run(["status", "--porcelain", "--untracked-files=all"], repo)
     n.uncommitted = len([ln for ln in st.out.splitlines() if ln.strip()]) if st.ok else 1
-    if git.verify("HEAD", repo):
+    if git.verify("HEAD", repo, lenient=True):
         cnt = git.run(["rev-list", "--count", "--all", "--not", "--remotes"], repo)
         n.unpushed = int(cnt.out.strip() or 0) if cnt.ok else 1
     return n
@@ -185,7 +185,7 @@ def removal_plan(lane: LaneEntry, root: Path, exclude: tuple[str, ...]) -> Remov
                 plan.untracked.append(rel)
         else:
             plan.tracked.append(rel)
-    if git.verify("HEAD", path):
+    if git.verify("HEAD", path, lenient=True):
         cnt = git.run(["rev-list", "--count", f"{lane_base(lane)}..HEAD"], path)
         plan.commits = int(cnt.out.strip() or 0) if cnt.ok else 0
     return plan
