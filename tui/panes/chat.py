@@ -270,8 +270,7 @@ class ChatPane(Quiet, ChatView):
 
         call = self.awaiting_approval(msg.request.tool)
         if call is not None:
-            call.approval = "waiting"   # on the call's own line, not a notice below it
-            call.refresh(layout=True)
+            call.set_approval("waiting")   # on the call's own line, not a notice below it
         else:
             self.notice(f"Approval asked: {msg.request.summary}", "warn")
         if self.host.cancel.is_set():
@@ -295,7 +294,6 @@ class ChatPane(Quiet, ChatView):
                 f"{msg.request.tool} allowed for this session", Decision.DENY: "denied"}[decision]
         call = self.awaiting_approval(msg.request.tool)
         if call is not None and call.approval == "waiting":
-            call.approval = said
-            call.refresh(layout=True)
+            call.set_approval(said)
         else:
             self.notice(said.capitalize(), "info")

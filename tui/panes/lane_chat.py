@@ -64,9 +64,7 @@ class LaneView(Quiet, ChatView):
         self.post_message(ShowLane(lane))
 
     async def on_show_lane(self, msg: ShowLane) -> None:
-        await self.end_text()
-        self._tools.clear()
-        await self.log_view.remove_children()
+        await self.clear()
         if self.lane is not None:
             self.host.woken(self.lane)   # a wake-up it may still wait for will not come
         self.lane, self.drawn, self.ready = msg.lane, 0, False
