@@ -63,6 +63,7 @@ class ConversationLog(ScrollView, can_focus=True):
         self._styles: dict[str, Style] = {}
         self._base: Style | None = None
         self._blank: Strip | None = None
+        self._lead = 0                    # blank rows above a conversation shorter than the pane
         # Whole renders of an item (a streamed delta is not one): the work of a frame is
         # bounded by the lines on screen, not by the length of the conversation.
         self.renders = 0
@@ -121,7 +122,7 @@ class ConversationLog(ScrollView, can_focus=True):
             self._changed()
         else:
             self._fix_starts()
-            self.refresh_line(self._starts[i] + reply.tail_line())
+            self.refresh_line(self._starts[i] + reply.tail_line() + self._lead)
 
     def text(self) -> str:
         """The conversation as plain text, item by item (what tests and copies read)."""
@@ -219,6 +220,10 @@ class ConversationLog(ScrollView, can_focus=True):
                 first = False
                 i += 1
         total = self._starts[-1]
+        # A short conversation sits at the bottom, next to the input, as chats do.
+        lead = max(0, rows - total)
+        if lead != self._lead:
+            self._lead, moved = lead, True
         if self.virtual_size.height != total:
             self.virtual_size = Size(0, total)
         if top != int(self.scroll_y):
@@ -240,9 +245,9 @@ class ConversationLog(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self._width
-        line = int(self.scroll_y) + y
+        line = int(self.scroll_y) + y - self._lead
         i = bisect_right(self._starts, line) - 1
-        if not 0 <= i < len(self.items):
+        if line < 0 or not 0 <= i < len(self.items):
             return self.blank(width)
         if self._render(i, width):   # not prepared (an item changed mid-frame)
             self._fix_starts()
