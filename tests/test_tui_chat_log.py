@@ -102,15 +102,19 @@ async def test_a_tool_call_is_updated_in_place(repo, keyed, fakeapi):
         (call,) = app.chat.tool_calls()
         await wait_for(pilot, lambda: "waiting for" in lines_of(log),
                        what="the waiting call drawn")
-        rows = lines_of(log).split("\n")
-        at = next(i for i, row in enumerate(rows) if "⚙ bash" in row)
+        def below_the_question(mark: str) -> tuple[int, list[str]]:
+            # Rows under the message (a short chat sits at the bottom: rows move up).
+            rows = lines_of(log).split("\n")
+            asked = next(i for i, row in enumerate(rows) if "█ run it" in row)
+            return next(i for i, row in enumerate(rows) if mark in row) - asked, rows[asked:]
+        at, _ = below_the_question("⚙ bash")
         await pilot.press("y")
         await wait_for(pilot, lambda: not app.chat.input.disabled, what="turn end")
         await pilot.pause()
         assert call.state == "ok" and app.chat.tool_calls() == [call]
-        rows = lines_of(log).split("\n")
-        assert rows == [row.strip() for row in log_rows(app, log)]   # as the screen shows
-        assert "✓ bash" in rows[at]           # where it was drawn running, not a new line
+        assert lines_of(log).split("\n") == [row.strip() for row in log_rows(app, log)]
+        done_at, rows = below_the_question("✓ bash")
+        assert done_at == at                  # where it was drawn running, not a new line
         call_text = " ".join(" ".join(rows[at:at + 3]).replace("▎", "").split())
         assert "(allowed once)" in call_text and "→ from-the-call" in call_text
         assert "⚙ bash" not in lines_of(log) and "It printed." in lines_of(log)
