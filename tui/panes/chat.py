@@ -163,6 +163,7 @@ class ChatPane(Quiet, ChatView):
                 self.host.warm_up()
             except Exception:
                 pass  # a broken SDK install shows up as an AgentError on the first turn
+            import tui.widgets.markdown  # noqa: F401 - here, not on the UI thread at the first reply
 
     async def on_agent_ready(self, msg: AgentReady) -> None:
         self.app.post_message(TokensUsed(msg.model, _tokens(msg.usage) if msg.usage else None))

@@ -74,6 +74,8 @@ class LaneView(Quiet, ChatView):
 
     @work(thread=True, exit_on_error=False, group="lane-log", description="reading a transcript")
     def _load_log(self, lane: str) -> None:
+        import tui.widgets.markdown  # noqa: F401 - here, not on the UI thread at the first reply
+
         self.host.log_of(lane)
         self.post_message(LaneOutput(lane))
 

@@ -153,10 +153,27 @@ class ConversationLog(ScrollView, can_focus=True):
 
     def _changed(self) -> None:
         self._fix_starts()
-        total = self._starts[-1]
-        if self.virtual_size.height != total:
-            self.virtual_size = Size(0, total)
+        self._set_virtual(self._starts[-1])
         self.refresh()
+
+    def _set_virtual(self, total: int) -> None:
+        """The conversation is ``total`` lines. Setting ``virtual_size`` lays the whole
+        screen out again; while the scrollbar neither comes nor goes (a reply growing by
+        a row) only this widget's scroll range changes, so that is all that is done."""
+        if self.virtual_size.height == total:
+            return
+        height = self.container_size.height
+        shown = self.show_vertical_scrollbar
+        if not height or shown != (total > height):
+            self.virtual_size = Size(0, total)
+            return
+        following = self.scroll_y >= self.max_scroll_y
+        self.set_reactive(ScrollView.virtual_size, Size(0, total))
+        if shown:
+            bar = self.vertical_scrollbar
+            bar.window_virtual_size, bar.window_size = total, height
+        if following:
+            self.scroll_y = self.scroll_target_y = self.max_scroll_y
 
     def _render(self, i: int, width: int) -> bool:
         """Render item ``i`` at ``width`` if it is not; True when its height changed."""
@@ -224,8 +241,7 @@ class ConversationLog(ScrollView, can_focus=True):
         lead = max(0, rows - total)
         if lead != self._lead:
             self._lead, moved = lead, True
-        if self.virtual_size.height != total:
-            self.virtual_size = Size(0, total)
+        self._set_virtual(total)
         if top != int(self.scroll_y):
             self.set_reactive(ScrollView.scroll_y, float(top))
             self.set_reactive(ScrollView.scroll_target_y, float(top))
