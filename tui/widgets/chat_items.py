@@ -22,7 +22,7 @@ class Item:
     def __init__(self) -> None:
         self.log: Any = None
         self._strips: list[Strip] | None = None
-        self._width = 0
+        self._drawn_width = 0
 
     def text(self) -> str:
         raise NotImplementedError
@@ -36,10 +36,10 @@ class Item:
 
     def render(self, width: int, log: Any) -> None:
         self._strips = self.build(width, log)
-        self._width = width
+        self._drawn_width = width
 
     def rendered_at(self, width: int) -> bool:
-        return self._strips is not None and self._width == width
+        return self._strips is not None and self._drawn_width == width
 
     def rendered_height(self) -> int:
         return len(self._strips or ())

@@ -59,7 +59,7 @@ class ConversationLog(ScrollView, can_focus=True):
         self._heights: list[int] = []
         self._starts: list[int] = [0]     # the first line of each item, then the total
         self._stale = 0                   # starts after this item need adding up again
-        self._width = 0                   # the width items are rendered at
+        self._drawn_width = 0                   # the width items are rendered at
         self._styles: dict[str, Style] = {}
         self._base: Style | None = None
         self._blank: Strip | None = None
@@ -74,7 +74,7 @@ class ConversationLog(ScrollView, can_focus=True):
         return item
 
     def extend(self, items: Iterable[Item]) -> None:
-        width = self._width or max(10, self.size.width)
+        width = self._drawn_width or max(10, self.size.width)
         for item in items:
             item.log = self
             self.items.append(item)
@@ -109,7 +109,7 @@ class ConversationLog(ScrollView, can_focus=True):
         grew = reply.write(text)
         if i is None:
             return
-        width = self._width
+        width = self._drawn_width
         if not reply.rendered_at(width):
             self._set_height(i, reply.estimate(width or 80))
             self._changed()
@@ -189,7 +189,7 @@ class ConversationLog(ScrollView, can_focus=True):
         return True
 
     def _rewidth(self, width: int) -> None:
-        self._width = width
+        self._drawn_width = width
         self._blank = None
         for i, item in enumerate(self.items):
             self._heights[i] = item.estimate(width)
@@ -210,8 +210,13 @@ class ConversationLog(ScrollView, can_focus=True):
         following = self.scroll_y >= self.max_scroll_y
         top = int(self.scroll_y)
         moved = False
-        if width != self._width:
+        if width != self._drawn_width:
+            # Rewrapped: scrolled up, the item at the top stays at the top.
+            at = bisect_right(self._starts, top) - 1
             self._rewidth(width)
+            self._fix_starts()
+            if not following and 0 <= at < len(self.items):
+                top = self._starts[at]
             moved = True
         self._fix_starts()
         n = len(self.items)
@@ -250,17 +255,13 @@ class ConversationLog(ScrollView, can_focus=True):
         if moved:
             self.refresh()   # every line of this frame drawn again, not only the dirty ones
 
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._base = None
-
     # -- drawing --------------------------------------------------------------------------------
     def render_lines(self, crop: Any) -> list[Strip]:
         self._prepare()
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
-        width = self._width
+        width = self._drawn_width
         line = int(self.scroll_y) + y - self._lead
         i = bisect_right(self._starts, line) - 1
         if line < 0 or not 0 <= i < len(self.items):

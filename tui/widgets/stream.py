@@ -177,7 +177,7 @@ class Reply(Item):
     def build(self, width: int, log: Any) -> list[Strip]:
         # The finished part only: the open block's rows are drawn from ``tail`` itself.
         done = self.done.strip()
-        if self._done_upto and self._strips is not None and self._width == width:
+        if self._done_upto and self._strips is not None and self._drawn_width == width:
             # Blocks that finished since: rendered on their own, below the others.
             more = self.done[self._done_upto:].strip()
             strips = self._strips + ([log.blank(width)] if more and self._strips else [])
