@@ -72,6 +72,7 @@ async def test_text_streams_in_and_input_is_off_during_the_turn(repo, keyed, fak
         # drawn / applied on a later loop turn than the one that ends the turn).
         await wait_for(pilot, lambda: "tokens 0 in" not in screen_text(app), what="usage")
         await wait_for(pilot, lambda: app.chat.input.has_focus, what="input focus")
+        assert app.chat.input.placeholder.startswith("Ask the agent")   # not a lane's
     assert fakeapi.errors == []
 
 

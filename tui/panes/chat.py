@@ -104,8 +104,9 @@ class ChatPane(Quiet, ChatView):
             inp.disabled = True
         else:
             self.enable_input()   # with what was typed while it was off
-            inp.placeholder = (f"Lane {lane}: working… (esc cancels)" if busy
-                               else f"Message lane {lane}'s agent… (Enter sends)")
+            if lane is not None:   # the board agent's was set above
+                inp.placeholder = (f"Lane {lane}: working… (esc cancels)" if busy
+                                   else f"Message lane {lane}'s agent… (Enter sends)")
         # No class toggled here: a class change restyles every widget of the conversation.
         retitle(self, subtitle="working… esc cancels" if busy else "")
         self.app.refresh_bindings()
