@@ -163,11 +163,21 @@ async def test_resizing_rewraps_every_item_on_screen(repo, keyed, fakeapi):
         assert " ".join(" ".join(wider).split()) == " ".join(" ".join(wide).split()) == PARAGRAPH
 
 
-async def test_a_long_conversation_renders_only_what_is_on_screen(repo, keyed, fakeapi):
+def long_history(pairs: int = 150) -> list[dict]:
     history = []
-    for i in range(150):
+    for i in range(pairs):
         history.append({"role": "user", "content": f"question {i}"})
         history.append({"role": "assistant", "content": f"## Answer {i}\n\n" + PARAGRAPH[:300]})
+    return history
+
+
+def numbers_on(app, log) -> list[int]:
+    """The numbers of the questions and answers on screen, top to bottom."""
+    return [int(w) for w in drawn(app, log).replace("question", " Q ").split() if w.isdigit()]
+
+
+async def test_a_long_conversation_renders_only_what_is_on_screen(repo, keyed, fakeapi):
+    history = long_history()
     app = agent_app(repo, fakeapi)
     app.animation_level = "none"   # a scroll is one frame, not an animation's many
     async with app.run_test(size=(120, 36)) as pilot:
@@ -195,7 +205,26 @@ async def test_a_long_conversation_renders_only_what_is_on_screen(repo, keyed, f
         log.scroll_to(y=log.max_scroll_y // 2, animate=False)
         await pilot.pause()
         assert log.renders <= rows
-        text = drawn(app, log)
-        numbers = [int(w) for w in text.replace("question", " Q ").split() if w.isdigit()]
+        numbers = numbers_on(app, log)
         assert numbers == sorted(numbers) and numbers
+
+
+async def test_a_rewrap_keeps_the_item_at_the_top_of_a_scrolled_up_log(repo, keyed, fakeapi):
+    app = agent_app(repo, fakeapi)
+    app.animation_level = "none"
+    async with app.run_test(size=(120, 36)) as pilot:
+        await ready(pilot, app)
+        await app.chat.clear()
+        await app.chat.show_history(long_history())
+        await pilot.pause()
+        log = app.chat.log_view
+        log.scroll_to(y=log.max_scroll_y // 3, animate=False)
+        await pilot.pause()
+        first = numbers_on(app, log)[0]
+        assert 10 < first < 140
+        await pilot.resize_terminal(160, 36)   # a wider chat: every item fewer rows
+        await pilot.pause()
+        await pilot.pause()
+        assert numbers_on(app, log)[0] in (first - 1, first)   # not rows further down
+        assert "Answer 149" not in drawn(app, log)              # and not followed to the end
 

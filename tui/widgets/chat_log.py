@@ -96,7 +96,7 @@ class ConversationLog(ScrollView, can_focus=True):
             item.log = None
         self.items, self._heights, self._starts, self._stale = [], [], [0], 0
         self._changed()
-        self.scroll_to(y=0, animate=False)
+        self.anchor()   # the next conversation is followed from its start
 
     def item_changed(self, item: Item) -> None:
         """``item`` was changed (and forgot its strips): drawn again when on screen."""
@@ -111,8 +111,11 @@ class ConversationLog(ScrollView, can_focus=True):
             return
         width = self._drawn_width
         if not reply.rendered_at(width):
-            self._set_height(i, reply.estimate(width or 80))
-            self._changed()
+            # Not drawn (off screen, or its view hidden): its estimate is brought up to
+            # date when a line or a block ends, not at the cost of the reply per delta.
+            if grew or "\n" in text:
+                self._set_height(i, reply.estimate(width or 80))
+                self._changed()
             return
         if grew:
             reply.grow(width, self)
@@ -164,14 +167,14 @@ class ConversationLog(ScrollView, can_focus=True):
             return
         height = self.container_size.height
         shown = self.show_vertical_scrollbar
+        following = bool(height) and self.scroll_y >= self.max_scroll_y
         if not height or shown != (total > height):
             self.virtual_size = Size(0, total)
-            return
-        following = self.scroll_y >= self.max_scroll_y
-        self.set_reactive(ScrollView.virtual_size, Size(0, total))
-        if shown:
-            bar = self.vertical_scrollbar
-            bar.window_virtual_size, bar.window_size = total, height
+        else:
+            self.set_reactive(ScrollView.virtual_size, Size(0, total))
+            if shown:
+                bar = self.vertical_scrollbar
+                bar.window_virtual_size, bar.window_size = total, height
         if following:
             self.scroll_y = self.scroll_target_y = self.max_scroll_y
 
