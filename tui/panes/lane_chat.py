@@ -20,8 +20,8 @@ from tui.panes import Quiet
 from tui.widgets.chat import ChatView
 
 
-# A streaming reply is drawn at most this often: each draw of a growing reply lays the
-# screen out again, and eight agents' tokens must not turn into eight times the layouts.
+# A streaming reply is drawn at most this often: each draw of a growing reply repaints the
+# chat (its rows scroll), and eight agents' tokens must not turn into eight times the frames.
 # The first words after a pause are drawn at once. When a draw takes longer than that to
 # reach the screen (a busy machine), the next waits as long as it took (up to
 # DRAW_AT_MOST), so drawing never holds the UI thread more than about half the time and

@@ -1,5 +1,6 @@
-"""The agent chat: the conversation (streamed markdown, one line a tool call that
-updates when the call finishes) and the input. It only draws; tui/panes/chat.py runs the agent."""
+"""The agent chat: the conversation (one line widget, tui/widgets/chat_log.py: streamed
+markdown, a tool call that updates in place when it finishes, notices) and the input. It
+only draws; tui/panes/chat.py runs the agent."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from textual.containers import Vertical
 from textual.widgets import Input
 
 from tui.format import clip
-from tui.widgets.chat_items import Notice, ToolCall, UserMessage, input_summary  # noqa: F401
+from tui.widgets.chat_items import Notice, ToolCall, UserMessage
 from tui.widgets.chat_log import ConversationLog
 from tui.widgets.stream import Reply
 
@@ -85,7 +86,7 @@ class ChatView(Vertical):
 
     @property
     def stream(self) -> Any:
-        """The reply being written (tui/widgets/stream.py's ReplyStream), if any."""
+        """The reply being written (tui/widgets/stream.py's Reply), if any."""
         return self._stream
 
     @property
