@@ -13,7 +13,6 @@ from tui.app import create_app
 from tui.messages import AgentEvent, AgentReady, AgentTurnEnded
 from tui.screens.dialogs import ApprovalScreen
 from tests.tui_helpers import fixed_options, notes, screen_text, settle, wait_for
-from tui.widgets.chat import ToolCall
 
 SIZE = (120, 36)
 
@@ -46,13 +45,7 @@ async def turn(pilot, app, text: str, answer: str) -> None:
 
 
 def chat_text(app) -> str:
-    parts = []
-    for w in app.chat.log_view.children:
-        if hasattr(w, "source"):
-            parts.append(w.source)
-        else:
-            parts.append(str(w.render()))
-    return "\n".join(parts)
+    return app.chat.text()
 
 
 async def test_text_streams_in_and_input_is_off_during_the_turn(repo, keyed, fakeapi):
@@ -79,6 +72,7 @@ async def test_text_streams_in_and_input_is_off_during_the_turn(repo, keyed, fak
         # drawn / applied on a later loop turn than the one that ends the turn).
         await wait_for(pilot, lambda: "tokens 0 in" not in screen_text(app), what="usage")
         await wait_for(pilot, lambda: app.chat.input.has_focus, what="input focus")
+        assert app.chat.input.placeholder.startswith("Ask the agent")   # not a lane's
     assert fakeapi.errors == []
 
 
@@ -95,14 +89,14 @@ async def test_tool_call_with_approval_once_then_always_then_deny(repo, keyed, f
         await ready(pilot, app)
         await say(pilot, app, "write files")
         await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen), what="approval 1")
-        tools = list(app.chat.log_view.query(ToolCall))
+        tools = app.chat.tool_calls()
         assert tools and tools[0].state == "running"  # shown as it starts
         await pilot.press("y")
         await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen), what="approval 2")
         await pilot.press("a")  # always for bash: the third call does not ask
         await wait_for(pilot, lambda: not app.chat.input.disabled, what="turn 1 end")
         assert all((repo / f).exists() for f in ("one.txt", "two.txt", "three.txt"))
-        tools = list(app.chat.log_view.query(ToolCall))
+        tools = app.chat.tool_calls()
         assert [t.state for t in tools] == ["ok", "ok", "ok"]
         assert "All done." in chat_text(app)
         await say(pilot, app, "now write four")
@@ -115,21 +109,21 @@ async def test_tool_call_with_approval_once_then_always_then_deny(repo, keyed, f
         await pilot.press("q")  # q closes it as a refusal, like n
         await wait_for(pilot, lambda: not app.chat.input.disabled, what="turn 2 end")
         assert not (repo / "four.txt").exists()
-        assert list(app.chat.log_view.query(ToolCall))[-1].state == "denied"
+        assert app.chat.tool_calls()[-1].state == "denied"
         started = [m for m in posted if isinstance(m, AgentEvent) and isinstance(m.event, ToolStarted)]
         finished = [m for m in posted if isinstance(m, AgentEvent) and isinstance(m.event, ToolFinished)]
         assert len(started) == len(finished) == 4
         # The answers sit on the calls' own lines, not in notices after their results.
-        assert [t.approval for t in app.chat.log_view.query(ToolCall)] == [
+        assert [t.approval for t in app.chat.tool_calls()] == [
             "allowed once", "bash allowed for this session", "", "denied"]
         assert "Approval asked" not in chat_text(app)
-        live = [t.state for t in app.chat.log_view.query(ToolCall)]
+        live = [t.state for t in app.chat.tool_calls()]
     assert fakeapi.errors == []
     # Reopened, the conversation reads as it did live: the denial is a denial.
     app = agent_app(repo, fakeapi)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot, app)
-        assert [t.state for t in app.chat.log_view.query(ToolCall)] == live == [
+        assert [t.state for t in app.chat.tool_calls()] == live == [
             "ok", "ok", "ok", "denied"]
 
 
@@ -246,7 +240,7 @@ async def test_conversation_comes_back_when_reopened(repo, keyed, fakeapi):
         text = chat_text(app)
         assert "make a task" in text and "Created it." in text and "restored" in text
         assert "same actions as your keys" not in text
-        assert [t.state for t in app.chat.log_view.query(ToolCall)] == ["ok"]
+        assert [t.state for t in app.chat.tool_calls()] == ["ok"]
 
 
 async def test_typing_during_a_turn_is_kept_for_the_input_not_taken_as_keys(repo, keyed, fakeapi):

@@ -9,7 +9,7 @@ from rich.text import Text
 from tui import format as fmt
 from tui.keys import KEYS, bindings, key_display
 from core.agent.events import brief_output
-from tui.widgets.chat import input_summary
+from tui.widgets.chat_items import input_summary
 
 UTC = datetime.timezone.utc
 

@@ -40,10 +40,7 @@ def state(app, lane: str) -> str | None:
 
 
 def view_text(view) -> str:
-    parts = []
-    for w in view.log_view.children:
-        parts.append(w.source if hasattr(w, "source") else str(w.render()))
-    return "\n".join(parts)
+    return view.text()
 
 
 def header(app) -> str:

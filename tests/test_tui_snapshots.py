@@ -109,7 +109,7 @@ def test_chat_mid_stream(snap_compare, demo_app):
     async def run(pilot) -> None:
         await _ready(pilot)
         app = pilot.app
-        await app.chat.log_view.remove_children()  # the "agent is off" notice of fixed_options
+        app.chat.log_view.clear()  # the "agent is off" notice of fixed_options
         app.chat.post_message(AgentReady(agent=None, model=DEFAULT_MODEL, history=[]))
         await pilot.pause()
         app.chat.add_user("Check the auth lane and tell me what is left.")

@@ -1,4 +1,4 @@
-"""A streamed reply as the chat draws it (tui/widgets/stream.py): finished blocks in the
+"""A streamed reply as the chat draws it (tui/widgets/stream.py): finished blocks as
 Markdown as they end, the open one as wrapped plain text, and at the end the same
 Markdown a restored conversation shows. Against the real agent and the fake API."""
 
@@ -10,9 +10,10 @@ import pytest
 from textual.app import App
 
 from tests.fakeapi import Reply, Text, fakeapi  # noqa: F401  (fixture)
-from tests.test_tui_agent import SIZE, agent_app, chat_text, keyed, ready, say  # noqa: F401
-from tests.tui_helpers import screen_text, wait_for
-from tui.widgets.stream import StreamTail
+from tests.test_tui_agent import agent_app, keyed, ready, say  # noqa: F401
+from tests.test_tui_chat_log import log_rows
+from tests.tui_helpers import wait_for
+from tui.widgets.stream import OpenBlock, Reply as ReplyItem
 
 PARAGRAPH = " ".join(f"word{i}" + ("," if i % 9 == 8 else "") for i in range(150)) + "."
 REPLY = (f"# Findings\n\n{PARAGRAPH}\n\n"
@@ -21,14 +22,7 @@ REPLY = (f"# Findings\n\n{PARAGRAPH}\n\n"
          "Done: `f` returns one")
 
 
-def _rows(app, widget) -> list[str]:
-    r = widget.region
-    return [line[r.x:r.right] for line in screen_text(app).splitlines()[r.y:r.bottom]]
-
-
 async def test_a_long_streamed_reply_ends_exactly_as_a_restored_one(repo, keyed, fakeapi):
-    from textual.widgets import Markdown
-
     # Small pieces, held inside the code fence (whose blank line must not end a block).
     fence_at = -(-REPLY.index("    return 1") // 5)   # pieces, up to the blank line and past
     fakeapi.add(Reply([Text(REPLY, chunk_size=5)], hold_after=fence_at))
@@ -38,81 +32,53 @@ async def test_a_long_streamed_reply_ends_exactly_as_a_restored_one(repo, keyed,
         await say(pilot, app, "report")
         chat = app.chat
         held = REPLY[:fence_at * 5]
-        await wait_for(pilot, lambda: chat.stream is not None and chat.stream.markdown
-                       is not None and chat.stream.markdown.source
-                       + chat.stream.tail.source == held, what="the held part drawn")
+        await wait_for(pilot, lambda: chat.stream is not None and chat.stream.done
+                       and chat.stream.source == held, what="the held part drawn")
         stream = chat.stream
         # Mid-stream: the blocks that ended are Markdown, the open fence is plain text,
         # its blank line included.
-        assert stream.markdown.source.startswith("# Findings\n\n" + PARAGRAPH)
-        assert "```" not in stream.markdown.source
+        assert stream.done.startswith("# Findings\n\n" + PARAGRAPH)
+        assert "```" not in stream.done
         assert stream.tail.text.startswith("```python\ndef f():\n\n")
+        await pilot.pause()
+        assert "```python" in "\n".join(log_rows(app, chat.log_view))   # drawn as it is
         fakeapi.release()
         await wait_for(pilot, lambda: not chat.input.disabled, what="turn end")
         await pilot.pause()
-        mds = list(chat.log_view.query(Markdown))
-        assert len(mds) == 1 and mds[0].source == REPLY
-        assert not chat.log_view.query(StreamTail)
-        streamed = _rows(app, mds[0])
+        replies = [i for i in chat.log_view.items if isinstance(i, ReplyItem)]
+        assert len(replies) == 1 and replies[0].source == REPLY and replies[0].finished
+        assert not replies[0].tail.source
+        streamed = [row for row in log_rows(app, chat.log_view) if row.strip()]
         assert any("word149." in row for row in streamed)
+        assert not any("```" in row for row in streamed)
 
         await chat.clear()
         await chat.show_history([{"role": "assistant", "content": REPLY}])
         await pilot.pause()
-        (restored,) = chat.log_view.query(Markdown)
-        assert _rows(app, restored) == streamed
+        restored = [row for row in log_rows(app, chat.log_view) if row.strip()]
+        assert "restored" in restored[0]
+        assert restored[1:] == streamed[-len(restored) + 1:]
 
 
-async def test_the_open_block_wraps_as_one_pass_would_and_rewraps_on_resize():
+def test_the_open_block_wraps_as_one_pass_would_and_rewraps():
     text = ("A line with some words that run past the edge of the pane, twice over at least "
             "and then a little more.\nA second line\twith a tab.\n\nAn unbroken "
             + "x" * 70 + " end, and a control \x1b[2J that stays visible.\n    " + "y" * 40)
-
-    class Two(App):
-        CSS = "StreamTail { width: 30; }"
-
-        def compose(self):
-            yield StreamTail(id="pieces")
-            yield StreamTail(id="whole")
-
-    app = Two()
-    async with app.run_test(size=(60, 40)) as pilot:
-        pieces, whole = app.query_one("#pieces"), app.query_one("#whole")
-        whole.write(text)
-        await pilot.pause()
-        for i in range(0, len(text), 3):
-            pieces.write(text[i:i + 3])
-            if i % 30 == 0:
-                await pilot.pause()
-        await pilot.pause()
-        rows = whole.text.split("\n")
-        assert pieces.text == whole.text
-        assert max(len(r) for r in rows) <= 30 and len(rows) > 6
-        assert "\\x1b[2J" in whole.text and "\x1b" not in whole.text
-        assert "A second line    with a tab." in rows and "" in rows   # tab, blank line
-        assert rows[:2] == ["A line with some words that", "run past the edge of the pane,"]
-        pieces.styles.width = 20
-        await pilot.pause()
-        assert max(len(r) for r in pieces.text.split("\n")) <= 20
-        assert "".join(pieces.text.split()) == "".join(whole.text.split())   # nothing lost
-
-
-async def test_text_withdrawn_after_a_cut_stream_disappears(repo, keyed, fakeapi):
-    # The first try breaks after a finished paragraph and part of the next: all of it
-    # was never the answer and leaves the screen; the retried reply is what stays.
-    first = "Broken opening paragraph.\n\nhalf of a second one that never ends"
-    fakeapi.add(Reply([Text(first, chunk_size=6)], drop_after=first.index("never") // 6))
-    fakeapi.add(Reply([Text("The real answer.")]))
-    app = agent_app(repo, fakeapi)
-    async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot, app)
-        await say(pilot, app, "answer")
-        await wait_for(pilot, lambda: "The real answer." in chat_text(app), timeout=20,
-                       what="the retried reply")
-        await wait_for(pilot, lambda: not app.chat.input.disabled, what="turn end")
-        shown = chat_text(app) + screen_text(app)
-        assert "Broken" not in shown and "half of a second" not in shown
-        assert not app.chat.log_view.query(StreamTail)
+    pieces, whole = OpenBlock(), OpenBlock()
+    pieces.wrap(30)
+    whole.wrap(30)
+    whole.write(text)
+    for i in range(0, len(text), 3):
+        pieces.write(text[i:i + 3])
+    rows = whole.text.split("\n")
+    assert pieces.text == whole.text
+    assert max(len(r) for r in rows) <= 30 and len(rows) > 6
+    assert "\\x1b[2J" in whole.text and "\x1b" not in whole.text
+    assert "A second line    with a tab." in rows and "" in rows   # tab, blank line
+    assert rows[:2] == ["A line with some words that", "run past the edge of the pane,"]
+    pieces.wrap(20)
+    assert max(len(r) for r in pieces.text.split("\n")) <= 20
+    assert "".join(pieces.text.split()) == "".join(whole.text.split())   # nothing lost
 
 
 @pytest.fixture

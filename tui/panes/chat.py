@@ -104,8 +104,9 @@ class ChatPane(Quiet, ChatView):
             inp.disabled = True
         else:
             self.enable_input()   # with what was typed while it was off
-            inp.placeholder = (f"Lane {lane}: working… (esc cancels)" if busy
-                               else f"Message lane {lane}'s agent… (Enter sends)")
+            if lane is not None:   # the board agent's was set above
+                inp.placeholder = (f"Lane {lane}: working… (esc cancels)" if busy
+                                   else f"Message lane {lane}'s agent… (Enter sends)")
         # No class toggled here: a class change restyles every widget of the conversation.
         retitle(self, subtitle="working… esc cancels" if busy else "")
         self.app.refresh_bindings()
@@ -163,6 +164,7 @@ class ChatPane(Quiet, ChatView):
                 self.host.warm_up()
             except Exception:
                 pass  # a broken SDK install shows up as an AgentError on the first turn
+            import tui.widgets.markdown  # noqa: F401 - here, not on the UI thread at the first reply
 
     async def on_agent_ready(self, msg: AgentReady) -> None:
         self.app.post_message(TokensUsed(msg.model, _tokens(msg.usage) if msg.usage else None))
@@ -270,8 +272,7 @@ class ChatPane(Quiet, ChatView):
 
         call = self.awaiting_approval(msg.request.tool)
         if call is not None:
-            call.approval = "waiting"   # on the call's own line, not a notice below it
-            call.refresh(layout=True)
+            call.set_approval("waiting")   # on the call's own line, not a notice below it
         else:
             self.notice(f"Approval asked: {msg.request.summary}", "warn")
         if self.host.cancel.is_set():
@@ -295,7 +296,6 @@ class ChatPane(Quiet, ChatView):
                 f"{msg.request.tool} allowed for this session", Decision.DENY: "denied"}[decision]
         call = self.awaiting_approval(msg.request.tool)
         if call is not None and call.approval == "waiting":
-            call.approval = said
-            call.refresh(layout=True)
+            call.set_approval(said)
         else:
             self.notice(said.capitalize(), "info")

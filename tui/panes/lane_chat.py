@@ -20,8 +20,8 @@ from tui.panes import Quiet
 from tui.widgets.chat import ChatView
 
 
-# A streaming reply is drawn at most this often: each draw of a growing reply lays the
-# screen out again, and eight agents' tokens must not turn into eight times the layouts.
+# A streaming reply is drawn at most this often: each draw of a growing reply repaints the
+# chat (its rows scroll), and eight agents' tokens must not turn into eight times the frames.
 # The first words after a pause are drawn at once. When a draw takes longer than that to
 # reach the screen (a busy machine), the next waits as long as it took (up to
 # DRAW_AT_MOST), so drawing never holds the UI thread more than about half the time and
@@ -64,9 +64,7 @@ class LaneView(Quiet, ChatView):
         self.post_message(ShowLane(lane))
 
     async def on_show_lane(self, msg: ShowLane) -> None:
-        await self.end_text()
-        self._tools.clear()
-        await self.log_view.remove_children()
+        await self.clear()
         if self.lane is not None:
             self.host.woken(self.lane)   # a wake-up it may still wait for will not come
         self.lane, self.drawn, self.ready = msg.lane, 0, False
@@ -76,6 +74,8 @@ class LaneView(Quiet, ChatView):
 
     @work(thread=True, exit_on_error=False, group="lane-log", description="reading a transcript")
     def _load_log(self, lane: str) -> None:
+        import tui.widgets.markdown  # noqa: F401 - here, not on the UI thread at the first reply
+
         self.host.log_of(lane)
         self.post_message(LaneOutput(lane))
 

@@ -1,72 +1,19 @@
-"""The agent chat: the conversation (streamed markdown, one line a tool call that
-updates when the call finishes) and the input. It only draws; tui/panes/chat.py runs the agent."""
+"""The agent chat: the conversation (one line widget, tui/widgets/chat_log.py: streamed
+markdown, a tool call that updates in place when it finishes, notices) and the input. It
+only draws; tui/panes/chat.py runs the agent."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from rich.text import Text
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Input, Static
+from textual.containers import Vertical
+from textual.widgets import Input
 
-from core.safe_text import visible
 from tui.format import clip
-
-
-def input_summary(name: str, data: Any, limit: int = 70) -> str:
-    if not isinstance(data, dict):
-        return str(data)[:limit]
-    for key in ("command", "path", "name", "subject"):
-        if isinstance(data.get(key), str) and data[key]:
-            text = data[key]
-            break
-    else:
-        text = json.dumps(data, ensure_ascii=False, default=str)
-    if key in ("command", "path") and isinstance(data.get("name"), str) and data["name"]:
-        text = f"[{data['name']}] {text}"  # the lane it acts in
-    return clip(visible(" ".join(text.split())), limit)
-
-
-class ToolCall(Static):
-    """``⚙ bash  git status`` while running; ``✓``/``✗`` plus a short result after."""
-
-    def __init__(self, tool_use_id: str, name: str, data: Any) -> None:
-        super().__init__(classes="tool-call")
-        self.tool_use_id = tool_use_id
-        self.tool_name = name
-        self.summary = input_summary(name, data)
-        self.state = "running"
-        self.result = ""
-        self.approval = ""   # "waiting" while the approval dialog is open, then the answer
-
-    def finish(self, output: str, is_error: bool = False, denied: bool = False) -> None:
-        self.state = "denied" if denied else "error" if is_error else "ok"
-        from core.agent.events import brief_output  # here: not on the way to the first paint
-
-        self.result = "denied by you" if denied else brief_output(output)
-        self.set_class(self.state != "ok", "-failed")
-        self.refresh(layout=True)
-
-    def render(self) -> Text:
-        mark, style = {"running": ("⚙", "yellow"), "ok": ("✓", "green"),
-                       "error": ("✗", "bold red"), "denied": ("⊘", "bold red")}[self.state]
-        t = Text(no_wrap=False)
-        t.append(f"{mark} ", style=style)
-        t.append(self.tool_name, style="bold")
-        t.append(f"  {self.summary}", style="dim")
-        if self.state == "running":
-            waiting = self.approval == "waiting"
-            t.append("  waiting for your approval…" if waiting else "  running…", style="yellow")
-            if self.approval and not waiting:
-                t.append(f"  ({self.approval})", style="dim")
-        else:
-            if self.approval and self.approval != "waiting" and self.state != "denied":
-                t.append(f"  ({self.approval})", style="dim")
-            t.append("\n  → ", style="dim")
-            t.append(self.result, style="red" if self.state != "ok" else "")
-        return t
+from tui.widgets.chat_items import Notice, ToolCall, UserMessage
+from tui.widgets.chat_log import ConversationLog
+from tui.widgets.stream import Reply
 
 
 # An empty pane teaches nothing: say what the agent can do, and that it asks first.
@@ -78,7 +25,7 @@ WELCOME = ("The agent works on this board with the same actions as your keys: it
            "for the first ready task\".")
 
 
-class ChatLog(VerticalScroll):
+class ChatLog(ConversationLog):
     """Focusable, so the pane keeps the focus (and its keys) while the input is off.
 
     While the input cannot take text (a turn runs, the agent is loading or off), what
@@ -139,7 +86,7 @@ class ChatView(Vertical):
 
     @property
     def stream(self) -> Any:
-        """The reply being written (tui/widgets/stream.py's ReplyStream), if any."""
+        """The reply being written (tui/widgets/stream.py's Reply), if any."""
         return self._stream
 
     @property
@@ -160,28 +107,35 @@ class ChatView(Vertical):
         return inp
 
     # -- drawing ---------------------------------------------------------------------
+    def text(self) -> str:
+        """The conversation drawn, as plain text."""
+        return self._log.text()
+
+    def tool_calls(self) -> list[ToolCall]:
+        return [item for item in self._log.items if isinstance(item, ToolCall)]
+
     def notice(self, text: str, kind: str = "info") -> None:
-        self._mount(Static(Text(text), classes=f"notice -{kind}"))
+        self.log_view.add(Notice(text, kind))
 
     def add_user(self, text: str) -> None:
-        self._mount(Static(Text(text), classes="user-msg"))
-
-    def _mount(self, widget: Any) -> None:
-        self.log_view.mount(widget)
-        self.log_view.anchor()
+        self.log_view.add(UserMessage(text))
 
     async def add_text(self, delta: str) -> None:
         if self._stream is None:
-            from tui.widgets.stream import ReplyStream
-
-            self._stream = ReplyStream(self.log_view, "assistant-msg")
-            await self._stream.start()
-        await self._stream.write(delta)
+            self._stream = self.log_view.add(Reply())
+        self.log_view.append_text(self._stream, delta)
 
     async def end_text(self) -> None:
+        """The reply ended: drawn again as one Markdown document (or gone, if it said
+        nothing)."""
         stream, self._stream = self._stream, None
-        if stream is not None:
-            await stream.finish()
+        if stream is None:
+            return
+        if stream.source.strip():
+            stream.finish()
+            self.log_view.item_changed(stream)
+        else:
+            self.log_view.remove(stream)
 
     async def withdraw_text(self) -> None:
         """Take back the reply being streamed: its model call failed (the agent retries
@@ -190,13 +144,13 @@ class ChatView(Vertical):
         nothing else."""
         stream, self._stream = self._stream, None
         if stream is not None:
-            await stream.withdraw()
+            self.log_view.remove(stream)
 
     async def tool_started(self, tool_use_id: str, name: str, data: Any) -> None:
         await self.end_text()
-        widget = ToolCall(tool_use_id, name, data)
-        self._tools[tool_use_id] = widget
-        self._mount(widget)
+        call = ToolCall(tool_use_id, name, data)
+        self._tools[tool_use_id] = call
+        self.log_view.add(call)
 
     def awaiting_approval(self, tool: str) -> "ToolCall | None":
         """The running call of this tool an approval is about (the newest one)."""
@@ -205,12 +159,11 @@ class ChatView(Vertical):
 
     def tool_finished(self, tool_use_id: str, name: str, output: str, is_error: bool = False,
                       denied: bool = False) -> None:
-        widget = self._tools.get(tool_use_id)
-        if widget is None:
-            widget = ToolCall(tool_use_id, name, {})
-            self._tools[tool_use_id] = widget
-            self._mount(widget)
-        widget.finish(output, is_error, denied)
+        call = self._tools.get(tool_use_id)
+        if call is None:
+            call = self._tools[tool_use_id] = ToolCall(tool_use_id, name, {})
+            self.log_view.add(call)
+        call.finish(output, is_error, denied)
 
     def set_running(self, running: bool) -> None:
         if running and self.input.has_focus:
@@ -254,7 +207,7 @@ class ChatView(Vertical):
         """Take the drawn conversation off the pane (another one is about to be drawn)."""
         await self.end_text()
         self._tools.clear()
-        await self.log_view.remove_children()
+        self.log_view.clear()
 
     async def draw_event(self, ev: Any) -> None:
         """Draw one event of a turn (core.agent.events), as it streams or replayed."""
@@ -285,9 +238,7 @@ class ChatView(Vertical):
                            empty: str | None = WELCOME, cut_off_hint: str = "") -> None:
         """Draw a restored conversation (API message format) without streaming it;
         ``cut_off_hint`` follows the note under calls it ends on that were cut off."""
-        from textual.widgets import Markdown
-
-        widgets: list[Any] = []
+        items: list[Any] = []
         results: dict[str, tuple[str, bool]] = {}
         for msg in history:
             content = msg.get("content")
@@ -296,13 +247,13 @@ class ChatView(Vertical):
                 kind = block.get("type") if isinstance(block, dict) else None
                 if kind == "text" and block.get("text", "").strip():
                     if msg.get("role") == "user":
-                        widgets.append(Static(Text(block["text"]), classes="user-msg"))
+                        items.append(UserMessage(block["text"]))
                     else:
-                        widgets.append(Markdown(block["text"], classes="assistant-msg"))
+                        items.append(Reply(block["text"], finished=True))
                 elif kind == "tool_use":
                     tool = ToolCall(block.get("id", ""), block.get("name", "?"), block.get("input"))
                     self._tools[tool.tool_use_id] = tool
-                    widgets.append(tool)
+                    items.append(tool)
                 elif kind == "tool_result":
                     results[block.get("tool_use_id", "")] = (_result_text(block.get("content")),
                                                              bool(block.get("is_error")))
@@ -317,15 +268,15 @@ class ChatView(Vertical):
                 # says so after its last call.
                 self._tools[tid].finish(text, is_error, denied=kind == "denied")
                 if kind in ("cancelled", "interrupted"):
-                    at = widgets.index(self._tools[tid]) + 1
+                    at = items.index(self._tools[tid]) + 1
                     note = f"Turn ended: {kind}" + (f" - {cut_off_hint}" if tid in last else "")
-                    widgets.insert(at, Static(Text(note), classes="notice -warn"))
-        if not widgets:
+                    items.insert(at, Notice(note, "warn"))
+        if not items:
             if empty:
                 self.notice(empty)
             return
-        widgets.insert(0, Static(Text(restored), classes="notice -info"))
-        await self.log_view.mount_all(widgets)
+        items.insert(0, Notice(restored, "info"))
+        self.log_view.extend(items)
         self.log_view.scroll_end(animate=False)
         self.log_view.anchor()
 
