@@ -135,3 +135,72 @@ async def test_driver_is_the_terminal_writer():
         assert driver is not None and callable(getattr(driver, "write", None)), broken(
             "write_to_terminal / App._driver", "the app has no driver with write()")
         compat.write_to_terminal(app, "\x1b]9;headless: nothing written\x07")  # no terminal
+
+
+class Counted(Static):
+    def __init__(self, text: str, **kw) -> None:
+        super().__init__(text, **kw)
+        self.renders = 0
+
+    def render_lines(self, crop):
+        self.renders += 1
+        return super().render_lines(crop)
+
+
+class Panes(App):
+    CSS = """
+    Screen { layout: grid; grid-size: 2 3; }
+    Counted { border: round $accent; height: 1fr; }
+    #top { background: $boost; } #bottom { border: heavy red; }
+    """
+
+    def compose(self):
+        yield Counted("top left", id="top")
+        yield Counted("top right " * 8)
+        yield Counted("middle left", id="middle")
+        yield Log(id="log")
+        yield Counted("bottom left", id="bottom")
+        yield Counted("[b]bottom[/b] right")
+
+
+def written(update, app) -> str:
+    """What an update writes, less the cursor moves nothing is written after (Textual
+    moves to a chop that starts where a span ends, then writes none of it)."""
+    return re.sub(r"\x1b\[\d+;\d+H(?=\x1b\[\d+;\d+H|\r?\n|$)", "",
+                  update.render_segments(app.console))
+
+
+async def test_split_partial_updates_write_what_textual_writes():
+    import random
+
+    from textual.geometry import Region
+
+    compat.split_partial_updates()
+    assert set(compat._ORIGINAL) == {"render_partial_update", "_get_renders"}, broken(
+        "split_partial_updates", "Compositor.render_partial_update / _get_renders")
+    app = Panes()
+    async with app.run_test(size=(60, 21)) as pilot:
+        app.query_one(Log).write_lines(f"line {i} " * 3 for i in range(40))
+        await pilot.pause()
+        comp = app.screen._compositor
+        rng = random.Random(7)
+        for _ in range(300):
+            # Dirty regions are always on the screen (Textual clips them to the widget).
+            regions = [Region(rng.randrange(60), rng.randrange(21), rng.randrange(1, 30),
+                              rng.randrange(1, 8)).intersection(comp.size.region)
+                       for _ in range(rng.randrange(1, 6))]
+            comp._dirty_regions.update(regions)
+            want = compat.textual_partial_update(comp)
+            comp._dirty_regions.update(regions)
+            got = compat.render_partial_update_split(comp)
+            assert written(got, app) == written(want, app), (
+                broken("render_partial_update_split", "its output differs from Textual's")
+                + f" for {regions}")
+        # Far apart, the widget between them is not rendered at all.
+        top, middle, bottom = (app.query_one(f"#{n}", Counted) for n in ("top", "middle",
+                                                                          "bottom"))
+        before = middle.renders, top.renders, bottom.renders
+        comp._dirty_regions.update([Region(1, 1, 5, 1), Region(1, 19, 5, 1)])
+        compat.render_partial_update_split(comp)
+        assert middle.renders == before[0]
+        assert top.renders > before[1] and bottom.renders > before[2]

@@ -29,7 +29,7 @@ from tui import format as fmt
 from tui import keys
 from tui.actions import ActionRunner
 from tui.app_agents import LaneAgentEvents
-from tui.compat import QuietAfterExit, hide_toast_rack, write_to_terminal
+from tui.compat import QuietAfterExit, hide_toast_rack, split_partial_updates, write_to_terminal
 from tui.live import LiveUpdates
 from tui.messages import (ActionDone, ActionFailed, AppMessage, BoardSelected, EventsAppended,
                           LanesLoaded, LaneStatusesLoaded, TasksLoaded, TokensUsed)
@@ -170,6 +170,7 @@ class WorklanesApp(QuietAfterExit, ActionRunner, LiveUpdates, LaneAgentEvents, A
             self.set_keymap(self.keymap)
         self.status_line.repo = self.ws.root.name
         hide_toast_rack(self.screen)   # one layout fewer (tui/compat.py)
+        split_partial_updates()        # a spinner and the chat: two crops, not the screen
         self.task_table.focus()
         try:
             first = self._first_messages()

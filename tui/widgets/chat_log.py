@@ -22,6 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.widgets.chat_items import Item
+from tui.widgets.scrolling import set_virtual_size
 
 STYLES = ("user", "user-bar", "tool", "tool-bar", "tool-bar-failed", "notice-info",
           "notice-warn", "notice-error", "reply", "h1", "h2", "h3", "code", "bullet")
@@ -160,21 +161,12 @@ class ConversationLog(ScrollView, can_focus=True):
         self.refresh()
 
     def _set_virtual(self, total: int) -> None:
-        """The conversation is ``total`` lines. Setting ``virtual_size`` lays the whole
-        screen out again; while the scrollbar neither comes nor goes (a reply growing by
-        a row) only this widget's scroll range changes, so that is all that is done."""
+        """The conversation is ``total`` lines (a layout of the screen only when the
+        scrollbar comes or goes: tui/widgets/scrolling.py)."""
         if self.virtual_size.height == total:
             return
-        height = self.container_size.height
-        shown = self.show_vertical_scrollbar
-        following = bool(height) and self.scroll_y >= self.max_scroll_y
-        if not height or shown != (total > height):
-            self.virtual_size = Size(0, total)
-        else:
-            self.set_reactive(ScrollView.virtual_size, Size(0, total))
-            if shown:
-                bar = self.vertical_scrollbar
-                bar.window_virtual_size, bar.window_size = total, height
+        following = bool(self.container_size.height) and self.scroll_y >= self.max_scroll_y
+        set_virtual_size(self, Size(0, total))
         if following:
             self.scroll_y = self.scroll_target_y = self.max_scroll_y
 

@@ -24,6 +24,7 @@ from textual.strip import Strip
 
 from tui import format as fmt
 from tui import keys
+from tui.widgets.scrolling import set_virtual_size
 
 GAP = 1  # blank cells between columns (and before the first one)
 
@@ -203,8 +204,8 @@ class KeyedTable(ScrollView, can_focus=True):
         # The narrowest the table can be drawn (flexible columns at their minimum): wider
         # panes need no horizontal scrolling, so this does not depend on the pane's size
         # and a first layout is never followed by a second one.
-        self.virtual_size = Size(sum(c.narrowest(w) for w, c in zip(natural, self.COLUMNS))
-                                 + GAP * len(natural), len(order) + 1)
+        set_virtual_size(self, Size(sum(c.narrowest(w) for w, c in zip(natural, self.COLUMNS))
+                                    + GAP * len(natural), len(order) + 1))
         if selected is not None:
             # The selected row, or if it went away its nearest neighbour that is left
             # (the one below first, as when a line is deleted in an editor).
