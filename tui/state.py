@@ -153,7 +153,7 @@ class LaneReader:
         with self._lock:
             self._gen += 1
             try:
-                return self.ws.lanes.list(include_removed=False), "", self._gen
+                return self.ws.lane_index.list(include_removed=False), "", self._gen
             except WorklanesError as exc:
                 return [], str(exc), self._gen
 
