@@ -40,7 +40,9 @@ HEAVY = ("textual", "anthropic", "git", "core.lanes", "core.agent.loop", "core.a
          # No git process either: the repository is found from its .git entries
          # (core.repo), so neither core.git nor the subprocess machinery is loaded.
          "core.git", "subprocess", "selectors", "signal", "tomllib", "filelock", "watchfiles",
-         "rich", "core.forecast")
+         "rich", "core.forecast",
+         # The lane commands are built only when a `wt` command runs (or is listed).
+         "tui.cli_lanes")
 
 
 def test_task_list_command_loads_nothing_it_does_not_use(repo):
@@ -53,6 +55,32 @@ def test_task_list_command_loads_nothing_it_does_not_use(repo):
                          env={**__import__('os').environ, "PYTHONPATH": str(ROOT)})
     assert "No tasks." in out.stdout, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "MODS"
+
+
+def run_cli_listing_modules(args: list[str], cwd, prefixes: tuple[str, ...]):
+    """Run ``worklanes ARGS`` in a fresh interpreter: its stdout, and the modules with
+    one of these prefixes it loaded, after a last line ``MODS``."""
+    code = (f"import sys\nsys.argv = ['worklanes', *{args!r}]\nfrom tui.cli import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            f"print('MODS', *sorted(m for m in sys.modules if m.startswith({prefixes!r})))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True,
+                         env={**__import__('os').environ, "PYTHONPATH": str(ROOT)})
+    text, _, mods = out.stdout.rpartition("MODS")
+    return text, out.stderr, mods.split()
+
+
+def test_wt_diff_loads_the_index_and_the_diff_only(ws):
+    """`wt diff` starts its git processes as soon as it knows the lane: of the lane code
+    it loads only the index and the diff, and no GitPython, UI or agent."""
+    lane = ws.lanes.create("feat").lane
+    (Path(lane["path"]) / "new.txt").write_text("hello\n")
+    (Path(lane["path"]) / "README.md").write_text("changed\n")
+    text, err, mods = run_cli_listing_modules(["wt", "diff", "feat"], ws.root,
+                                              ("core.", "git", "textual", "anthropic", "tui."))
+    assert "+changed" in text and "?? new.txt" in text, err
+    assert [m for m in mods if m.startswith("core.lanes.")] == ["core.lanes.diff", "core.lanes.index"]
+    assert not [m for m in mods if m.startswith(("git", "textual", "anthropic", "core.agent",
+                                                 "core.forecast", "tui.app", "tui.chat"))]
 
 
 def test_the_apps_first_frame_loads_no_agent_loop(repo):
