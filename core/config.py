@@ -21,7 +21,6 @@ inside the main checkout.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from core.errors import InvalidInputError
@@ -36,15 +35,38 @@ ARCHIVE_EXCLUDE = ("node_modules/", ".venv/", "venv/", "__pycache__/", "*.pyc", 
                    ".ruff_cache/", ".tox/", "*.egg-info/", ".coverage", ".DS_Store")
 
 
-@dataclass(frozen=True)
 class LaneConfig:
-    dir: str = STATE_DIR
-    setup: str = ""
-    setup_timeout: float = 600.0
-    run_timeout: float = 300.0
-    check: str = ""
-    check_timeout: float = 900.0
-    archive_exclude: tuple[str, ...] = ARCHIVE_EXCLUDE
+    """The ``[lanes]`` table. Read-only; a plain class, not a dataclass: every command
+    reads it on the way in (core/paths.py StatePaths)."""
+
+    FIELDS = ("dir", "setup", "setup_timeout", "run_timeout", "check", "check_timeout",
+              "archive_exclude")
+    __slots__ = FIELDS
+
+    def __init__(self, dir: str = STATE_DIR, setup: str = "", setup_timeout: float = 600.0,
+                 run_timeout: float = 300.0, check: str = "", check_timeout: float = 900.0,
+                 archive_exclude: tuple[str, ...] = ARCHIVE_EXCLUDE) -> None:
+        values = (dir, setup, setup_timeout, run_timeout, check, check_timeout, archive_exclude)
+        for name, value in zip(self.FIELDS, values):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"LaneConfig is read-only ({name})")
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LaneConfig) and other._values() == self._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        return "LaneConfig(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in self.FIELDS) + ")"
+
+
+DEFAULTS = LaneConfig()
 
 
 def _load_toml(path: Path) -> dict | None:
@@ -68,7 +90,7 @@ def load_lane_config(root: Path) -> LaneConfig:
     lanes = data.get("lanes", {})
     if not isinstance(lanes, dict):
         raise InvalidInputError(f"{path}: [lanes] must be a table")
-    known = LaneConfig.__dataclass_fields__
+    known = LaneConfig.FIELDS
     unknown = set(lanes) - set(known)
     if unknown:
         raise InvalidInputError(
@@ -76,43 +98,16 @@ def load_lane_config(root: Path) -> LaneConfig:
             f"known: {', '.join(known)}")
     try:
         return LaneConfig(
-            dir=str(lanes.get("dir", LaneConfig.dir)),
+            dir=str(lanes.get("dir", STATE_DIR)),
             setup=str(lanes.get("setup", "")),
-            setup_timeout=float(lanes.get("setup_timeout", LaneConfig.setup_timeout)),
-            run_timeout=float(lanes.get("run_timeout", LaneConfig.run_timeout)),
+            setup_timeout=float(lanes.get("setup_timeout", DEFAULTS.setup_timeout)),
+            run_timeout=float(lanes.get("run_timeout", DEFAULTS.run_timeout)),
             check=str(lanes.get("check", "")),
-            check_timeout=float(lanes.get("check_timeout", LaneConfig.check_timeout)),
+            check_timeout=float(lanes.get("check_timeout", DEFAULTS.check_timeout)),
             archive_exclude=_patterns(lanes.get("archive_exclude", list(ARCHIVE_EXCLUDE)), path),
         )
     except (TypeError, ValueError) as exc:
         raise InvalidInputError(f"{path}: bad value in [lanes] ({exc})") from None
-
-
-@dataclass(frozen=True)
-class LaneAgentConfig:
-    max_parallel: int = 4
-    lane_token_budget: int | None = None   # None: no limit
-
-
-def load_lane_agent_config(root: Path) -> LaneAgentConfig:
-    """The lane-agent keys of ``[agent]`` (other keys of that table belong to the agent's
-    own settings and are left to them)."""
-    path = Path(root) / CONFIG_FILE
-    table = (_load_toml(path) or {}).get("agent", {})
-    if not isinstance(table, dict):
-        raise InvalidInputError(f"{path}: [agent] must be a table")
-    values = {}
-    for key, floor in (("max_parallel", 1), ("lane_token_budget", 0)):
-        value = table.get(key)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int) or value < floor:
-            raise InvalidInputError(
-                f"{path}: [agent] {key} must be a whole number >= {floor}, got {value!r}")
-        values[key] = value
-    if not values.get("lane_token_budget"):
-        values.pop("lane_token_budget", None)
-    return LaneAgentConfig(**values)
 
 
 def _patterns(value: object, path: Path) -> tuple[str, ...]:

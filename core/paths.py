@@ -6,7 +6,6 @@ Everything lives in the main checkout's root (see ``core.git.find_repo``)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 TASKS_DIR = ".tasks"
@@ -43,9 +42,22 @@ def is_scratch(name: str) -> bool:
     return name.startswith(".") or name.endswith((TEMP_SUFFIX, LOCK_SUFFIX))
 
 
-@dataclass(frozen=True)
 class StatePaths:
-    root: Path
+    # Plain classes on the board commands' path, not dataclasses: defining one costs
+    # more than a `task list` of a small board spends reading it (core/tasks.py).
+    __slots__ = ("root",)
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StatePaths) and other.root == self.root
+
+    def __hash__(self) -> int:
+        return hash(self.root)
+
+    def __repr__(self) -> str:
+        return f"StatePaths(root={self.root!r})"
 
     @property
     def tasks_dir(self) -> Path:

@@ -4,7 +4,6 @@ board, the lanes and the event log that all share the same files and locks."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,20 +19,25 @@ if TYPE_CHECKING:
     from core.lanes.index import LaneIndex
 
 
-@dataclass
 class Workspace:
-    root: Path
-    common_dir: Path
-    tasks: TaskBoard
-    events: EventLog
-    config: LaneConfig
-    _lanes: "Lanes | None" = field(default=None, repr=False)
-    # What opening it finished or rolled back of operations a killed process left
-    # ("lane x: ..."), for a front end to tell the user.
-    recovered: list[str] = field(default_factory=list)
-    # The git dir of the checkout the workspace was opened from: a lane's own when opened
-    # inside one (its HEAD is that lane's branch), else the common dir.
-    git_dir: Path | None = None
+    # A plain class, not a dataclass: every command opens one (core/paths.py StatePaths).
+    def __init__(self, root: Path, common_dir: Path, tasks: TaskBoard, events: EventLog,
+                 config: LaneConfig, git_dir: Path | None = None) -> None:
+        self.root = root
+        self.common_dir = common_dir
+        self.tasks = tasks
+        self.events = events
+        self.config = config
+        # The git dir of the checkout the workspace was opened from: a lane's own when
+        # opened inside one (its HEAD is that lane's branch), else the common dir.
+        self.git_dir = git_dir
+        # What opening it finished or rolled back of operations a killed process left
+        # ("lane x: ..."), for a front end to tell the user.
+        self.recovered: list[str] = []
+        self._lanes: Lanes | None = None
+
+    def __repr__(self) -> str:
+        return f"Workspace(root={self.root!r})"
 
     @property
     def lanes(self) -> "Lanes":

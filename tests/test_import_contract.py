@@ -42,7 +42,10 @@ HEAVY = ("textual", "anthropic", "git", "core.lanes", "core.agent.loop", "core.a
          "core.git", "subprocess", "selectors", "signal", "tomllib", "filelock", "watchfiles",
          "rich", "core.forecast",
          # The lane commands are built only when a `wt` command runs (or is listed).
-         "tui.cli_lanes")
+         "tui.cli_lanes",
+         # Its classes are plain ones: defining a dataclass costs more than a small
+         # board's whole listing.
+         "dataclasses")
 
 
 def test_task_list_command_loads_nothing_it_does_not_use(repo):

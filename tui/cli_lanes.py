@@ -143,7 +143,7 @@ def wt_unkeep(ctx, name, as_json):
 @click.pass_context
 def wt_remove(ctx, name, force, complete_task, delete_branch, dry_run, as_json):
     """Remove a lane's directory; the branch stays."""
-    lanes = _ws(ctx).lane_index
+    lanes = _ws(ctx).lanes
     if dry_run:
         plan = lanes.removal_plan(name)
         if as_json:
