@@ -86,17 +86,31 @@ def test_wt_diff_loads_the_index_and_the_diff_only(ws):
                                                  "core.forecast", "tui.app", "tui.chat"))]
 
 
-def test_the_apps_first_frame_loads_no_agent_loop(repo):
+# What the app's first frame does without: the agent beyond its approval queue and lane
+# states (the event types, the settings, the loop, the SDK), the lane code beyond the
+# index (the lifecycle, the status reads, git itself, the forecast), the watchers (they
+# start after it) and the bell.
+NOT_BEFORE_PAINT = ("core.agent.lane_agent", "core.agent.loop", "core.agent.tools", "anthropic",
+                    "core.agent.events", "core.agent.config",
+                    "core.lanes.lifecycle", "core.lanes.status", "core.lanes.archive",
+                    "core.lanes.reconcile", "core.forecast", "core.git",
+                    "tui.watch", "core.lane_watch", "watchfiles", "tui.notify")
+
+
+def test_the_apps_first_frame_loads_no_agent_loop(ws):
     """The app's first frame waits for nothing it does not draw: the lane agents' queue is
     made before it (core.agent.approvals), their runner, the agent loop, its tools and the
-    SDK only after it."""
+    SDK only after it; so are the lane code past the index and the watchers. On a board
+    with a task, a lane and events, so that every pane draws something."""
+    task = ws.tasks.create("Draw me")
+    ws.lanes.create("drawn", task_id=task["id"])
+    repo = ws.root
     code = ("import asyncio, sys\nfrom pathlib import Path\nfrom tui.app import create_app\n"
             "seen = []\n"
             "def painted():\n"
-            "    seen.extend(m for m in ('core.agent.lane_agent', 'core.agent.loop',\n"
-            "                            'core.agent.tools', 'anthropic') if m in sys.modules)\n"
+            f"    seen.extend(m for m in {NOT_BEFORE_PAINT!r} if m in sys.modules)\n"
             "async def main():\n"
-            "    app = create_app(Path('.'), user_keymap=False, watch=False, on_first_paint=painted)\n"
+            "    app = create_app(Path('.'), user_keymap=False, on_first_paint=painted)\n"
             "    async with app.run_test() as pilot:\n"
             "        await pilot.pause()\n"
             "    print('PAINTED', app.first_full_paint is not None, 'MODS', *seen)\n"

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from core.errors import CorruptFileError, NotFoundError, WorklanesError
-from core.git import head_of
 from core.tasks import BoardTask
 from core.workspace import Workspace
 
@@ -161,6 +160,8 @@ class LaneReader:
 def current_branch(ws: Workspace) -> str:
     """The branch of the checkout the app was opened from (a lane's, inside one), for
     the header line."""
+    from core.git import head_of   # here: the first paint runs no git and needs none of it
+
     head, on_branch = head_of(ws.git_dir or ws.common_dir)
     if on_branch or not head:
         return head
