@@ -281,6 +281,7 @@ class WorklanesApp(QuietAfterExit, ActionRunner, LiveUpdates, LaneAgentEvents, A
         # Started now, not before the frame: importing watchfiles on a thread beside the
         # first layout fights it for the GIL. What changed in between is caught up by a
         # full re-read (rows that did not change are not redrawn).
+        self.event_tail.backfill()
         self._start_watching()
         if self.options.watch or self.board.partial:
             self._resync()   # with the rest of a big board
