@@ -14,7 +14,7 @@ import gc
 import os
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -24,6 +24,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from core.errors import WorklanesError
+from core.plain import record
 from core.workspace import Workspace
 from tui import format as fmt
 from tui import keys
@@ -62,7 +63,7 @@ def _palette_provider():
     return WorklanesCommands
 
 
-@dataclass
+@record
 class AppOptions:
     clock: Callable[[], float] = time.time
     tz: _dt.tzinfo | None = None                 # None: local time

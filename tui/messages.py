@@ -11,66 +11,28 @@ Replies meant for one pane (a diff, the agent's events) do not bubble past it.
 from __future__ import annotations
 
 import threading
-from dataclasses import MISSING, Field, field
+from dataclasses import field
 from typing import Any
 
 from textual.message import Message
 
+from core.plain import record
+
 
 def message(cls: type) -> type:
-    """Make a Message class of its annotated fields, as ``@dataclass(eq=False)`` would:
-    an ``__init__`` taking them by position or by name, in order, with the class's
-    defaults (``field(default_factory=...)`` too), fields of a decorated base first, and
-    a repr that names them. Compared (and hashed) by identity, as Textual expects.
+    """Make a Message class of its annotated fields, as ``@dataclass(eq=False)`` would
+    (core/plain.py: dataclass costs ~9 ms for this module on the way to the first paint):
+    an ``__init__`` by position or name, then Message's own ``__post_init__`` (the
+    sender, the time); compared by identity, as Textual expects; Textual's repr lists
+    the fields."""
+    cls = record(cls, eq=False, repr=False)
+    fields = cls.__record_fields__
 
-    Not dataclasses.dataclass: it writes and compiles each class's methods at import,
-    ~0.3 ms a class, ~9 ms for this module on the way to the app's first paint; this
-    costs ~0.02 ms a class (and a microsecond or two more a message made)."""
-    names = list(getattr(cls, "__message_fields__", ()))
-    defaults = dict(getattr(cls, "__message_defaults__", {}))
-    for name in cls.__dict__.get("__annotations__", {}):
-        if name not in names:
-            names.append(name)
-        if name not in cls.__dict__:
-            continue
-        value = cls.__dict__[name]
-        if isinstance(value, Field):
-            delattr(cls, name)   # as dataclass does: no shared default on the class
-            value = value.default if value.default_factory is MISSING else value
-        defaults[name] = value
-    defaulted = [name in defaults for name in names]
-    if defaulted != sorted(defaulted):
-        raise TypeError(f"{cls.__name__}: a field without a default follows one with a default")
-    fields = tuple(names)
-    known = frozenset(fields)
-    count = len(fields)
-
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        if len(args) > count:
-            raise TypeError(f"{cls.__name__}() takes {count} arguments, {len(args)} were given")
-        values = dict(zip(fields, args))
-        for name, value in kwargs.items():
-            if name in values or name not in known:
-                raise TypeError(f"{cls.__name__}() got an unexpected or repeated argument {name!r}")
-            values[name] = value
-        for name in fields[len(args):] if len(values) < count else ():
-            if name not in values:
-                if name not in defaults:
-                    raise TypeError(f"{cls.__name__}() missing argument {name!r}")
-                value = defaults[name]
-                values[name] = value.default_factory() if isinstance(value, Field) else value
-        self.__dict__.update(values)
-        self.__post_init__()   # Message's own state (the sender, the time)
-
-    def __rich_repr__(self: Any) -> Any:   # Message's repr (rich.repr.auto) prints these
+    def __rich_repr__(self: Any) -> Any:
         for name in fields:
             yield name, getattr(self, name)
 
-    cls.__init__ = __init__
     cls.__rich_repr__ = __rich_repr__
-    cls.__message_fields__ = fields
-    cls.__message_defaults__ = defaults
-    cls.__match_args__ = fields
     return cls
 
 

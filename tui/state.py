@@ -5,15 +5,16 @@ thread and post the results."""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Iterable
 
 from core.errors import CorruptFileError, NotFoundError, WorklanesError
+from core.plain import record
 from core.tasks import BoardTask
 from core.workspace import Workspace
 
 
-@dataclass
+@record
 class BoardSnapshot:
     tasks: dict[int, BoardTask] = field(default_factory=dict)       # in id order
     errors: dict[int, CorruptFileError] = field(default_factory=dict)

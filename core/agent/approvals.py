@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Callable
+
+from core.plain import record
 
 if TYPE_CHECKING:
     # Only when an agent asks: the app makes its queue before its first paint, which
@@ -16,7 +18,7 @@ if TYPE_CHECKING:
     from core.agent.events import ApprovalRequest, Decision
 
 
-@dataclass
+@record
 class PendingApproval:
     id: int
     lane: str
