@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 
 from core.errors import InvalidInputError
 from core.paths import STATE_DIR
+from core.plain import record
 
 CONFIG_FILE = ".worklanes.toml"
 INCLUDE_FILE = ".worktreeinclude"
@@ -35,38 +36,15 @@ ARCHIVE_EXCLUDE = ("node_modules/", ".venv/", "venv/", "__pycache__/", "*.pyc", 
                    ".ruff_cache/", ".tox/", "*.egg-info/", ".coverage", ".DS_Store")
 
 
+@record(frozen=True)
 class LaneConfig:
-    """The ``[lanes]`` table. Read-only; a plain class, not a dataclass: every command
-    reads it on the way in (core/paths.py StatePaths)."""
-
-    FIELDS = ("dir", "setup", "setup_timeout", "run_timeout", "check", "check_timeout",
-              "archive_exclude")
-    __slots__ = FIELDS
-
-    def __init__(self, dir: str = STATE_DIR, setup: str = "", setup_timeout: float = 600.0,
-                 run_timeout: float = 300.0, check: str = "", check_timeout: float = 900.0,
-                 archive_exclude: tuple[str, ...] = ARCHIVE_EXCLUDE) -> None:
-        values = (dir, setup, setup_timeout, run_timeout, check, check_timeout, archive_exclude)
-        for name, value in zip(self.FIELDS, values):
-            object.__setattr__(self, name, value)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"LaneConfig is read-only ({name})")
-
-    def _values(self) -> tuple[object, ...]:
-        return tuple(getattr(self, name) for name in self.FIELDS)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, LaneConfig) and other._values() == self._values()
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __repr__(self) -> str:
-        return "LaneConfig(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in self.FIELDS) + ")"
-
-
-DEFAULTS = LaneConfig()
+    dir: str = STATE_DIR
+    setup: str = ""
+    setup_timeout: float = 600.0
+    run_timeout: float = 300.0
+    check: str = ""
+    check_timeout: float = 900.0
+    archive_exclude: tuple[str, ...] = ARCHIVE_EXCLUDE
 
 
 def _load_toml(path: Path) -> dict | None:
@@ -90,7 +68,7 @@ def load_lane_config(root: Path) -> LaneConfig:
     lanes = data.get("lanes", {})
     if not isinstance(lanes, dict):
         raise InvalidInputError(f"{path}: [lanes] must be a table")
-    known = LaneConfig.FIELDS
+    known = LaneConfig.__record_fields__
     unknown = set(lanes) - set(known)
     if unknown:
         raise InvalidInputError(
@@ -98,12 +76,12 @@ def load_lane_config(root: Path) -> LaneConfig:
             f"known: {', '.join(known)}")
     try:
         return LaneConfig(
-            dir=str(lanes.get("dir", STATE_DIR)),
+            dir=str(lanes.get("dir", LaneConfig.dir)),
             setup=str(lanes.get("setup", "")),
-            setup_timeout=float(lanes.get("setup_timeout", DEFAULTS.setup_timeout)),
-            run_timeout=float(lanes.get("run_timeout", DEFAULTS.run_timeout)),
+            setup_timeout=float(lanes.get("setup_timeout", LaneConfig.setup_timeout)),
+            run_timeout=float(lanes.get("run_timeout", LaneConfig.run_timeout)),
             check=str(lanes.get("check", "")),
-            check_timeout=float(lanes.get("check_timeout", DEFAULTS.check_timeout)),
+            check_timeout=float(lanes.get("check_timeout", LaneConfig.check_timeout)),
             archive_exclude=_patterns(lanes.get("archive_exclude", list(ARCHIVE_EXCLUDE)), path),
         )
     except (TypeError, ValueError) as exc:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from core.plain import record
+
 TASKS_DIR = ".tasks"
 STATE_DIR = ".worktrees"
 STATE_DIRS = (TASKS_DIR, STATE_DIR)
@@ -42,22 +44,9 @@ def is_scratch(name: str) -> bool:
     return name.startswith(".") or name.endswith((TEMP_SUFFIX, LOCK_SUFFIX))
 
 
+@record(frozen=True)
 class StatePaths:
-    # Plain classes on the board commands' path, not dataclasses: defining one costs
-    # more than a `task list` of a small board spends reading it (core/tasks.py).
-    __slots__ = ("root",)
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, StatePaths) and other.root == self.root
-
-    def __hash__(self) -> int:
-        return hash(self.root)
-
-    def __repr__(self) -> str:
-        return f"StatePaths(root={self.root!r})"
+    root: Path
 
     @property
     def tasks_dir(self) -> Path:

@@ -1,18 +1,36 @@
 """Small record classes made without ``dataclasses.dataclass``, for the classes defined
-on the way to the app's first paint.
+on the way to the app's first paint and to a board command's output.
 
 dataclass writes each class's methods as source and compiles them when the class is
 defined: ~0.3 ms a class, ~1 ms a frozen one with many fields, measured, which for the
 few dozen classes the first frame imports (its messages, options, key table, columns)
-is a noticeable part of its own start-up. ``record`` gives the same behaviour from one
-shared ``__init__`` built around the class's annotations, at ~0.02 ms a class and a
-microsecond or two more per instance made.
+is a noticeable part of its own start-up, and more than a `task list` of a small board
+spends reading it (the board commands import no dataclasses at all). ``record`` gives
+the same behaviour from one shared ``__init__`` built around the class's annotations, at
+~0.02 ms a class and a microsecond or two more per instance made.
 """
 
 from __future__ import annotations
 
-from dataclasses import MISSING, Field, FrozenInstanceError
+import sys
 from typing import Any, Callable
+
+
+def _default_of(value: Any) -> tuple[Any, Callable[[], Any] | None]:
+    """A class attribute as (default, factory): ``dataclasses.field(...)`` gives its
+    default or its factory. dataclasses is not imported for this: a value can only be a
+    Field if it was already, and the board commands' records never use one."""
+    dc = sys.modules.get("dataclasses")
+    if dc is None or not isinstance(value, dc.Field):
+        return value, None
+    if value.default_factory is not dc.MISSING:
+        return None, value.default_factory
+    return value.default, None
+
+
+def _frozen(name: str) -> Exception:
+    from dataclasses import FrozenInstanceError   # as dataclass raises it
+    return FrozenInstanceError(f"cannot assign to field {name!r}")
 
 
 def record(cls: type | None = None, /, *, eq: bool = True, frozen: bool = False,
@@ -25,17 +43,22 @@ def record(cls: type | None = None, /, *, eq: bool = True, frozen: bool = False,
         return lambda c: record(c, eq=eq, frozen=frozen, repr=repr)
     names = list(getattr(cls, "__record_fields__", ()))
     defaults = dict(getattr(cls, "__record_defaults__", {}))
+    factories = dict(getattr(cls, "__record_factories__", {}))
     for name in cls.__dict__.get("__annotations__", {}):
         if name not in names:
             names.append(name)
         if name not in cls.__dict__:
             continue
-        value = cls.__dict__[name]
-        if isinstance(value, Field):
-            delattr(cls, name)   # as dataclass does: no shared default left on the class
-            value = value.default if value.default_factory is MISSING else value
-        defaults[name] = value
-    defaulted = [name in defaults for name in names]
+        raw = cls.__dict__[name]
+        value, factory = _default_of(raw)
+        if factory is not None:
+            factories[name] = factory
+            delattr(cls, name)   # as dataclass does: no Field left on the class
+        else:
+            defaults[name] = value
+            if value is not raw:
+                setattr(cls, name, value)
+    defaulted = [name in defaults or name in factories for name in names]
     if defaulted != sorted(defaulted):
         raise TypeError(f"{cls.__name__}: a field without a default follows one with a default")
     fields = tuple(names)
@@ -53,11 +76,14 @@ def record(cls: type | None = None, /, *, eq: bool = True, frozen: bool = False,
                 raise TypeError(f"{cls.__name__}() got an unexpected or repeated argument {name!r}")
             values[name] = value
         for name in fields[len(args):] if len(values) < count else ():
-            if name not in values:
-                if name not in defaults:
-                    raise TypeError(f"{cls.__name__}() missing argument {name!r}")
-                value = defaults[name]
-                values[name] = value.default_factory() if isinstance(value, Field) else value
+            if name in values:
+                continue
+            if name in factories:
+                values[name] = factories[name]()
+            elif name in defaults:
+                values[name] = defaults[name]
+            else:
+                raise TypeError(f"{cls.__name__}() missing argument {name!r}")
         for name, value in values.items():
             assign(self, name, value)
         if post_init is not None:
@@ -66,6 +92,7 @@ def record(cls: type | None = None, /, *, eq: bool = True, frozen: bool = False,
     cls.__init__ = __init__
     cls.__record_fields__ = fields
     cls.__record_defaults__ = defaults
+    cls.__record_factories__ = factories
     cls.__match_args__ = fields
 
     def values_of(self: Any) -> tuple[Any, ...]:
@@ -86,10 +113,10 @@ def record(cls: type | None = None, /, *, eq: bool = True, frozen: bool = False,
         cls.__hash__ = (lambda self: hash(values_of(self))) if frozen else None
     if frozen:
         def __setattr__(self: Any, name: str, value: Any) -> None:
-            raise FrozenInstanceError(f"cannot assign to field {name!r}")
+            raise _frozen(name)
 
         def __delattr__(self: Any, name: str) -> None:
-            raise FrozenInstanceError(f"cannot delete field {name!r}")
+            raise _frozen(name)
         cls.__setattr__ = __setattr__
         cls.__delattr__ = __delattr__
     return cls

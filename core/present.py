@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
+from core.plain import record
 from core.tasks import STATUS_MARK, open_blockers
 
 EVENT_NAME_WIDTH = 22  # the longest core event names (worktree.remove.failed)
@@ -127,24 +128,15 @@ def event_line(event: dict[str, Any], tz: _dt.tzinfo | None = None) -> str:
 
 # -- outcomes ---------------------------------------------------------------------------
 
+@record(frozen=True)
 class Removal:
     """What removing a lane did: whether its task was completed, and where uncommitted
-    work went (``archive_ref``: a ref it can be restored from; the branch always stays).
-    A plain class: the board commands load this module (core/paths.py StatePaths)."""
-
-    __slots__ = ("name", "branch", "task_id", "completed", "archive_ref")
-
-    def __init__(self, name: str, branch: str = "", task_id: int | None = None,
-                 completed: bool = False, archive_ref: str = "") -> None:
-        self.name, self.branch, self.task_id = name, branch, task_id
-        self.completed, self.archive_ref = completed, archive_ref
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Removal) and all(
-            getattr(self, n) == getattr(other, n) for n in self.__slots__)
-
-    def __repr__(self) -> str:
-        return "Removal(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__) + ")"
+    work went (``archive_ref``: a ref it can be restored from; the branch always stays)."""
+    name: str
+    branch: str = ""
+    task_id: int | None = None
+    completed: bool = False
+    archive_ref: str = ""
 
     @classmethod
     def of(cls, entry: dict[str, Any], completed: bool = False) -> "Removal":

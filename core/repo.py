@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 from core.errors import NotARepoError
+from core.plain import record
 
 # Variables that change where git looks or what it accepts: with any of them set, git
 # alone knows the answer.
@@ -23,28 +24,11 @@ _GIT_LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CEILING
                       "GIT_CONFIG_COUNT")
 
 
+@record(frozen=True)
 class RepoPaths:
-    """``root``: the main working tree, where all state lives; ``common_dir``: the shared
-    .git directory; ``git_dir``: the git dir of the checkout asked from (a lane's own).
-    A plain class: every command finds its repository first (core/paths.py StatePaths)."""
-
-    __slots__ = ("root", "common_dir", "git_dir")
-
-    def __init__(self, root: Path, common_dir: Path, git_dir: Path | None = None) -> None:
-        self.root, self.common_dir, self.git_dir = root, common_dir, git_dir
-
-    def _key(self) -> tuple[Path, Path, Path | None]:
-        return self.root, self.common_dir, self.git_dir
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, RepoPaths) and other._key() == self._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return (f"RepoPaths(root={self.root!r}, common_dir={self.common_dir!r}, "
-                f"git_dir={self.git_dir!r})")
+    root: Path        # the main working tree, where all state lives
+    common_dir: Path  # the shared .git directory
+    git_dir: Path | None = None  # the git dir of the checkout asked from (a lane's own)
 
 
 def find_repo(cwd: Path | None = None) -> RepoPaths:

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 
 class Workspace:
-    # A plain class, not a dataclass: every command opens one (core/paths.py StatePaths).
+    # Not a dataclass: every command opens one, and the board commands load no
+    # dataclasses (core/plain.py).
     def __init__(self, root: Path, common_dir: Path, tasks: TaskBoard, events: EventLog,
                  config: LaneConfig, git_dir: Path | None = None) -> None:
         self.root = root
