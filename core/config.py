@@ -21,11 +21,11 @@ inside the main checkout.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from core.errors import InvalidInputError
 from core.paths import STATE_DIR
+from core.plain import record
 
 CONFIG_FILE = ".worklanes.toml"
 INCLUDE_FILE = ".worktreeinclude"
@@ -36,7 +36,7 @@ ARCHIVE_EXCLUDE = ("node_modules/", ".venv/", "venv/", "__pycache__/", "*.pyc", 
                    ".ruff_cache/", ".tox/", "*.egg-info/", ".coverage", ".DS_Store")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LaneConfig:
     dir: str = STATE_DIR
     setup: str = ""
@@ -68,7 +68,7 @@ def load_lane_config(root: Path) -> LaneConfig:
     lanes = data.get("lanes", {})
     if not isinstance(lanes, dict):
         raise InvalidInputError(f"{path}: [lanes] must be a table")
-    known = LaneConfig.__dataclass_fields__
+    known = LaneConfig.__record_fields__
     unknown = set(lanes) - set(known)
     if unknown:
         raise InvalidInputError(
@@ -86,33 +86,6 @@ def load_lane_config(root: Path) -> LaneConfig:
         )
     except (TypeError, ValueError) as exc:
         raise InvalidInputError(f"{path}: bad value in [lanes] ({exc})") from None
-
-
-@dataclass(frozen=True)
-class LaneAgentConfig:
-    max_parallel: int = 4
-    lane_token_budget: int | None = None   # None: no limit
-
-
-def load_lane_agent_config(root: Path) -> LaneAgentConfig:
-    """The lane-agent keys of ``[agent]`` (other keys of that table belong to the agent's
-    own settings and are left to them)."""
-    path = Path(root) / CONFIG_FILE
-    table = (_load_toml(path) or {}).get("agent", {})
-    if not isinstance(table, dict):
-        raise InvalidInputError(f"{path}: [agent] must be a table")
-    values = {}
-    for key, floor in (("max_parallel", 1), ("lane_token_budget", 0)):
-        value = table.get(key)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int) or value < floor:
-            raise InvalidInputError(
-                f"{path}: [agent] {key} must be a whole number >= {floor}, got {value!r}")
-        values[key] = value
-    if not values.get("lane_token_budget"):
-        values.pop("lane_token_budget", None)
-    return LaneAgentConfig(**values)
 
 
 def _patterns(value: object, path: Path) -> tuple[str, ...]:

@@ -6,8 +6,9 @@ Everything lives in the main checkout's root (see ``core.git.find_repo``)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
+
+from core.plain import record
 
 TASKS_DIR = ".tasks"
 STATE_DIR = ".worktrees"
@@ -43,7 +44,7 @@ def is_scratch(name: str) -> bool:
     return name.startswith(".") or name.endswith((TEMP_SUFFIX, LOCK_SUFFIX))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class StatePaths:
     root: Path
 

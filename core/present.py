@@ -7,9 +7,9 @@ Pure functions of their data, a clock and a time zone, so tests and snapshots ar
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass
 from typing import Any
 
+from core.plain import record
 from core.tasks import STATUS_MARK, open_blockers
 
 EVENT_NAME_WIDTH = 22  # the longest core event names (worktree.remove.failed)
@@ -128,7 +128,7 @@ def event_line(event: dict[str, Any], tz: _dt.tzinfo | None = None) -> str:
 
 # -- outcomes ---------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Removal:
     """What removing a lane did: whether its task was completed, and where uncommitted
     work went (``archive_ref``: a ref it can be restored from; the branch always stays)."""

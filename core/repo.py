@@ -12,10 +12,10 @@ system boundary) is asked of ``git rev-parse``, whose answer is the rule.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import NotARepoError
+from core.plain import record
 
 # Variables that change where git looks or what it accepts: with any of them set, git
 # alone knows the answer.
@@ -24,7 +24,7 @@ _GIT_LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CEILING
                       "GIT_CONFIG_COUNT")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RepoPaths:
     root: Path        # the main working tree, where all state lives
     common_dir: Path  # the shared .git directory

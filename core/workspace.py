@@ -4,7 +4,6 @@ board, the lanes and the event log that all share the same files and locks."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,22 +16,29 @@ from core.tasks import TaskBoard
 
 if TYPE_CHECKING:
     from core.lanes import Lanes
+    from core.lanes.index import LaneIndex
 
 
-@dataclass
 class Workspace:
-    root: Path
-    common_dir: Path
-    tasks: TaskBoard
-    events: EventLog
-    config: LaneConfig
-    _lanes: "Lanes | None" = field(default=None, repr=False)
-    # What opening it finished or rolled back of operations a killed process left
-    # ("lane x: ..."), for a front end to tell the user.
-    recovered: list[str] = field(default_factory=list)
-    # The git dir of the checkout the workspace was opened from: a lane's own when opened
-    # inside one (its HEAD is that lane's branch), else the common dir.
-    git_dir: Path | None = None
+    # Not a dataclass: every command opens one, and the board commands load no
+    # dataclasses (core/plain.py).
+    def __init__(self, root: Path, common_dir: Path, tasks: TaskBoard, events: EventLog,
+                 config: LaneConfig, git_dir: Path | None = None) -> None:
+        self.root = root
+        self.common_dir = common_dir
+        self.tasks = tasks
+        self.events = events
+        self.config = config
+        # The git dir of the checkout the workspace was opened from: a lane's own when
+        # opened inside one (its HEAD is that lane's branch), else the common dir.
+        self.git_dir = git_dir
+        # What opening it finished or rolled back of operations a killed process left
+        # ("lane x: ..."), for a front end to tell the user.
+        self.recovered: list[str] = []
+        self._lanes: Lanes | None = None
+
+    def __repr__(self) -> str:
+        return f"Workspace(root={self.root!r})"
 
     @property
     def lanes(self) -> "Lanes":
@@ -42,6 +48,16 @@ class Workspace:
             from core.lanes import Lanes
             self._lanes = Lanes(self.root, self.tasks, self.events, self.config)
         return self._lanes
+
+    @property
+    def lane_index(self) -> "LaneIndex":
+        """The lane index alone, for a reader that only lists lanes (the app's first
+        frame): the lanes themselves once made, else just their index (core.lanes.index),
+        without the lifecycle, status and archive code behind ``lanes`` (~10 ms)."""
+        if self._lanes is not None:
+            return self._lanes
+        from core.lanes.index import LaneIndex
+        return LaneIndex(self.root, self.tasks, self.events, self.config)
 
     @property
     def paths(self) -> StatePaths:

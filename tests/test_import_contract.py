@@ -40,7 +40,12 @@ HEAVY = ("textual", "anthropic", "git", "core.lanes", "core.agent.loop", "core.a
          # No git process either: the repository is found from its .git entries
          # (core.repo), so neither core.git nor the subprocess machinery is loaded.
          "core.git", "subprocess", "selectors", "signal", "tomllib", "filelock", "watchfiles",
-         "rich", "core.forecast")
+         "rich", "core.forecast",
+         # The lane commands are built only when a `wt` command runs (or is listed).
+         "tui.cli_lanes",
+         # Its classes are plain ones: defining a dataclass costs more than a small
+         # board's whole listing.
+         "dataclasses")
 
 
 def test_task_list_command_loads_nothing_it_does_not_use(repo):
@@ -55,17 +60,57 @@ def test_task_list_command_loads_nothing_it_does_not_use(repo):
     assert out.stdout.strip().splitlines()[-1] == "MODS"
 
 
-def test_the_apps_first_frame_loads_no_agent_loop(repo):
+def run_cli_listing_modules(args: list[str], cwd, prefixes: tuple[str, ...]):
+    """Run ``worklanes ARGS`` in a fresh interpreter: its stdout, and the modules with
+    one of these prefixes it loaded, after a last line ``MODS``."""
+    code = (f"import sys\nsys.argv = ['worklanes', *{args!r}]\nfrom tui.cli import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            f"print('MODS', *sorted(m for m in sys.modules if m.startswith({prefixes!r})))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True,
+                         env={**__import__('os').environ, "PYTHONPATH": str(ROOT)})
+    text, _, mods = out.stdout.rpartition("MODS")
+    return text, out.stderr, mods.split()
+
+
+def test_wt_diff_loads_the_index_and_the_diff_only(ws):
+    """`wt diff` starts its git processes as soon as it knows the lane: of the lane code
+    it loads only the index and the diff, and no GitPython, UI or agent."""
+    lane = ws.lanes.create("feat").lane
+    (Path(lane["path"]) / "new.txt").write_text("hello\n")
+    (Path(lane["path"]) / "README.md").write_text("changed\n")
+    text, err, mods = run_cli_listing_modules(["wt", "diff", "feat"], ws.root,
+                                              ("core.", "git", "textual", "anthropic", "tui."))
+    assert "+changed" in text and "?? new.txt" in text, err
+    assert [m for m in mods if m.startswith("core.lanes.")] == ["core.lanes.diff", "core.lanes.index"]
+    assert not [m for m in mods if m.startswith(("git", "textual", "anthropic", "core.agent",
+                                                 "core.forecast", "tui.app", "tui.chat"))]
+
+
+# What the app's first frame does without: the agent beyond its approval queue and lane
+# states (the event types, the settings, the loop, the SDK), the lane code beyond the
+# index (the lifecycle, the status reads, git itself, the forecast), the watchers (they
+# start after it) and the bell.
+NOT_BEFORE_PAINT = ("core.agent.lane_agent", "core.agent.loop", "core.agent.tools", "anthropic",
+                    "core.agent.events", "core.agent.config",
+                    "core.lanes.lifecycle", "core.lanes.status", "core.lanes.archive",
+                    "core.lanes.reconcile", "core.forecast", "core.git",
+                    "tui.watch", "core.lane_watch", "watchfiles", "tui.notify")
+
+
+def test_the_apps_first_frame_loads_no_agent_loop(ws):
     """The app's first frame waits for nothing it does not draw: the lane agents' queue is
     made before it (core.agent.approvals), their runner, the agent loop, its tools and the
-    SDK only after it."""
+    SDK only after it; so are the lane code past the index and the watchers. On a board
+    with a task, a lane and events, so that every pane draws something."""
+    task = ws.tasks.create("Draw me")
+    ws.lanes.create("drawn", task_id=task["id"])
+    repo = ws.root
     code = ("import asyncio, sys\nfrom pathlib import Path\nfrom tui.app import create_app\n"
             "seen = []\n"
             "def painted():\n"
-            "    seen.extend(m for m in ('core.agent.lane_agent', 'core.agent.loop',\n"
-            "                            'core.agent.tools', 'anthropic') if m in sys.modules)\n"
+            f"    seen.extend(m for m in {NOT_BEFORE_PAINT!r} if m in sys.modules)\n"
             "async def main():\n"
-            "    app = create_app(Path('.'), user_keymap=False, watch=False, on_first_paint=painted)\n"
+            "    app = create_app(Path('.'), user_keymap=False, on_first_paint=painted)\n"
             "    async with app.run_test() as pilot:\n"
             "        await pilot.pause()\n"
             "    print('PAINTED', app.first_full_paint is not None, 'MODS', *seen)\n"

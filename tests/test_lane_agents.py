@@ -16,7 +16,7 @@ from core.agent.lane_agent import (BUDGET_REACHED, LaneAgents, StateChanged, age
                                    process_token, task_prompt)
 from core.agent.loop import Agent
 from core.agent.transcript import INTERRUPTED, Transcript, chat_dir
-from core.config import LaneAgentConfig, load_lane_agent_config
+from core.agent.config import LaneAgentConfig, load_lane_agent_config
 from core.dispatch import Dispatched, Dispatcher, NotStarted
 from core.errors import ConflictError, InvalidInputError, NotFoundError
 from tests.fakeapi import Fault, Reply, validate_request

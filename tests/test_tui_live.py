@@ -249,3 +249,32 @@ async def test_a_lanes_own_edits_and_commits_show_without_any_timer(repo):
         row = app.lane_table.cells_of("live")
         assert row[3] == "missing" and row[4:7] == ("-", "-", "-")
         assert "directory gone" in screen_text(app) and "↑0" not in screen_text(app)
+
+
+async def test_start_up_tail_draws_a_screenful_first_then_the_rest_in_order(repo):
+    """Of the log's newest events, the first frame formats only as many as the terminal
+    has lines; right after it the older ones go above them, in order, and an event
+    appended since stays below."""
+    from tui.app import INITIAL_TAIL
+    ws = Workspace.open(repo)
+    for i in range(INITIAL_TAIL + 50):
+        ws.events.emit("bench.old", task={"id": i})
+    at_paint: list[int] = []
+    size = (100, 24)
+    from tests.tui_helpers import fixed_options
+    from tui.app import create_app
+
+    def painted():
+        at_paint.append(app.event_tail.line_count)
+        # Written between the frame and the backfill: it must stay the newest.
+        ws.events.emit("bench.after", task={"id": 9999})
+
+    app = create_app(repo, **fixed_options(on_first_paint=painted))
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: at_paint, what="first paint")
+        assert 0 < at_paint[0] <= size[1]
+        tail = app.event_tail
+        await wait_for(pilot, lambda: "#9999" in tail.lines[-1], what="the event written later")
+        older = [ln for ln in tail.lines if "bench.old" in ln]
+        assert [int(ln.split("#")[1].split()[0]) for ln in older] == list(range(50, INITIAL_TAIL + 50))
+        assert tail.lines.index(older[-1]) < len(tail.lines) - 1

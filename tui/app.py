@@ -14,9 +14,9 @@ import gc
 import os
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from textual import work
 from textual.app import App
@@ -24,6 +24,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from core.errors import WorklanesError
+from core.plain import record
 from core.workspace import Workspace
 from tui import format as fmt
 from tui import keys
@@ -33,11 +34,13 @@ from tui.compat import QuietAfterExit, hide_toast_rack, split_partial_updates, w
 from tui.live import LiveUpdates
 from tui.messages import (ActionDone, ActionFailed, AppMessage, BoardSelected, EventsAppended,
                           LanesLoaded, LaneStatusesLoaded, TasksLoaded, TokensUsed)
-from tui.notify import Notifier
 from tui.state import BoardCache, LaneReader
-from tui.watch import Watcher
 from tui.widgets.panes import retitle
 from tui.widgets.tables import KeyedTable
+
+if TYPE_CHECKING:
+    from tui.notify import Notifier
+    from tui.watch import Watcher
 
 # Quitting waits this long for the lane agents to notice their cancel and record it
 # (each notices within 50 ms); one that does not reads "interrupted" when reopened.
@@ -60,7 +63,7 @@ def _palette_provider():
     return WorklanesCommands
 
 
-@dataclass
+@record
 class AppOptions:
     clock: Callable[[], float] = time.time
     tz: _dt.tzinfo | None = None                 # None: local time
@@ -79,7 +82,7 @@ class AppOptions:
     shell_runner: Callable[[Path], int] | None = None
     cursor_blink: bool = True
     max_event_lines: int = 2000
-    on_first_paint: Callable[[], None] | None = None  # called once the first full frame is drawn
+    on_first_paint: Callable[[], None] | None = None  # called as the first full frame is drawn
     alert_sink: Callable[[str], None] | None = None   # where bell / OSC 9 / OSC 777 go (the terminal)
 
 
@@ -112,12 +115,21 @@ class WorklanesApp(QuietAfterExit, ActionRunner, LiveUpdates, LaneAgentEvents, A
         self.agent_host = AgentHost(ws, self.post_message, self.options.model,
                                     self.options.base_url, self.options.policy)
         self.agent_host.lane_host = self.lane_host
-        self.alert = Notifier(ws.root, self.options.alert_sink
-                              or (lambda text: write_to_terminal(self, text)),
-                              lambda problem: self.report_error("reading [notify]", problem))
+        self._alert: Notifier | None = None
         self._gc_paused = False
         self._gc_frozen = False
         self._lane_note_shown = False
+
+    @property
+    def alert(self) -> Notifier:
+        """Bell and desktop notifications (tui/notify.py), made when first used: most
+        sessions never ring, and the first paint does not wait for the module."""
+        if self._alert is None:
+            from tui.notify import Notifier
+            self._alert = Notifier(self.ws.root, self.options.alert_sink
+                                   or (lambda text: write_to_terminal(self, text)),
+                                   lambda problem: self.report_error("reading [notify]", problem))
+        return self._alert
 
     def get_default_screen(self) -> Screen:
         from tui.screens.main import MainScreen
@@ -259,16 +271,19 @@ class WorklanesApp(QuietAfterExit, ActionRunner, LiveUpdates, LaneAgentEvents, A
 
     def _first_paint_done(self) -> None:
         self.first_full_paint = time.perf_counter()
+        # Told at the frame: what starts after it (the watchers, the workers, the agent;
+        # 15-20 ms on this thread) is not part of it.
+        if self.options.on_first_paint is not None:
+            self.options.on_first_paint()
         self._resume_gc(freeze=True)
         if self.return_code is None:   # not quitting already
             self._after_first_paint()
-        if self.options.on_first_paint is not None:
-            self.options.on_first_paint()
 
     def _after_first_paint(self) -> None:
         # Started now, not before the frame: importing watchfiles on a thread beside the
         # first layout fights it for the GIL. What changed in between is caught up by a
         # full re-read (rows that did not change are not redrawn).
+        self.event_tail.backfill()
         self._start_watching()
         if self.options.watch or self.board.partial:
             self._resync()   # with the rest of a big board

@@ -199,7 +199,7 @@ def dispatch(ctx: click.Context, task_ids: tuple[int, ...], max_parallel: int | 
     """Run a lane agent for each TASK_ID (default: every ready task), and for the tasks
     their completions make ready."""
     from core.agent.lane_agent import LaneAgents
-    from core.config import load_lane_agent_config
+    from core.agent.config import load_lane_agent_config
     from core.dispatch import Dispatcher
     printer = LanePrinter(as_json)
     try:

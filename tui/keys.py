@@ -7,13 +7,14 @@ Each key has a binding id, so a user can remap it (``[keys]`` in
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from textual.binding import Binding
 
+from core.plain import record
 
-@dataclass(frozen=True)
+
+@record(frozen=True)
 class KeySpec:
     id: str
     key: str          # Textual key names, comma separated
@@ -125,7 +126,7 @@ def owner_of(action_name: str) -> str | None:
     return _OWNERS.get(action_name)
 
 
-@dataclass
+@record
 class KeymapCheck:
     path: Path
     keymap: dict[str, str]     # what applies: the remaps that are fine

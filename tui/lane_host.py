@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Callable
 
 from textual.message import Message
@@ -24,6 +24,7 @@ from core.agent.approvals import ApprovalQueue
 from core.agent.lane_state import LIVE_STATES, agent_state
 from core.agent.transcript import as_left, chat_dir
 from core.errors import WorklanesError
+from core.plain import record
 from core.workspace import Workspace
 from tui.messages import (ApprovalsChanged, LaneAgentChanged, LaneAgentNote, LaneOutput,
                           LaneReplyStarted)
@@ -31,13 +32,13 @@ from tui.messages import (ApprovalsChanged, LaneAgentChanged, LaneAgentNote, Lan
 Post = Callable[[Message], Any]
 
 
-@dataclass
+@record
 class UserSaid:
     """The message a turn began with (the loop does not emit it as an event)."""
     text: str
 
 
-@dataclass
+@record
 class LaneLog:
     """One lane agent's conversation as this app saw it: the transcript as it stood when
     the log was made, then every event shown since (in order)."""

@@ -5,11 +5,15 @@ behind both. Mixed into the app; the watchers' threads only read and post Messag
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 
 from tui.messages import EventsAppended, LanesChanged
-from tui.watch import Changes, Watcher
+
+if TYPE_CHECKING:
+    # Imported when watching starts, after the first paint (as core.lane_watch is).
+    from tui.watch import Changes
 
 
 class LiveUpdates:
@@ -18,6 +22,7 @@ class LiveUpdates:
 
     def _start_watching(self) -> None:
         if self.options.watch:
+            from tui.watch import Watcher
             self.watcher = Watcher(self.ws.tasks_dir, self.ws.state_dir, self._on_changes,
                                    self.options.debounce_ms, self.options.step_ms)
             self.watcher.start()
@@ -69,6 +74,7 @@ class LiveUpdates:
     def _resync(self) -> None:
         """A safety net for changes a file watcher can miss (network file systems,
         a watcher that fell back to polling)."""
+        from tui.watch import Changes
         self._on_changes(Changes.everything())
 
     def on_lanes_changed(self, msg: LanesChanged) -> None:

@@ -5,16 +5,16 @@ thread and post the results."""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Iterable
 
 from core.errors import CorruptFileError, NotFoundError, WorklanesError
-from core.git import head_of
+from core.plain import record
 from core.tasks import BoardTask
 from core.workspace import Workspace
 
 
-@dataclass
+@record
 class BoardSnapshot:
     tasks: dict[int, BoardTask] = field(default_factory=dict)       # in id order
     errors: dict[int, CorruptFileError] = field(default_factory=dict)
@@ -153,7 +153,7 @@ class LaneReader:
         with self._lock:
             self._gen += 1
             try:
-                return self.ws.lanes.list(include_removed=False), "", self._gen
+                return self.ws.lane_index.list(include_removed=False), "", self._gen
             except WorklanesError as exc:
                 return [], str(exc), self._gen
 
@@ -161,6 +161,8 @@ class LaneReader:
 def current_branch(ws: Workspace) -> str:
     """The branch of the checkout the app was opened from (a lane's, inside one), for
     the header line."""
+    from core.git import head_of   # here: the first paint runs no git and needs none of it
+
     head, on_branch = head_of(ws.git_dir or ws.common_dir)
     if on_branch or not head:
         return head

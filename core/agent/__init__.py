@@ -5,21 +5,18 @@ Importing this package is cheap: the anthropic SDK (a second or two to import) i
 only when the first model call is made (or by ``Agent.warm_up``).
 """
 
-from core.agent.config import DEFAULT_MODEL, AgentConfig
-from core.agent.events import (AgentError, AgentEvent, ApprovalRequest, Decision, Retrying,
-                               TextDelta, TextWithdrawn, ToolFinished, ToolStarted, TurnFinished,
-                               Usage)
+from core.lazy import lazy_exports
 
-_FROM_LOOP = ("Agent", "Approver", "Binding", "EventSink")
-
-
-def __getattr__(name: str):
-    # The loop and its tools load on first use: the app imports the event types before
-    # its first paint, and needs the loop only after it.
-    if name in _FROM_LOOP:
-        from core.agent import loop
-        return getattr(loop, name)
-    raise AttributeError(f"module 'core.agent' has no attribute {name!r}")
+# Every name loads on first use, so that importing one part of the package (the approval
+# queue, the lane states the board shows) costs only that part: the event dataclasses
+# alone take ~6 ms to define, the loop and its tools far more, and the app's first
+# paint needs none of them.
+__getattr__ = lazy_exports(__name__, {
+    "DEFAULT_MODEL": "config", "AgentConfig": "config",
+    **dict.fromkeys(("AgentError", "AgentEvent", "ApprovalRequest", "Decision", "Retrying",
+                     "TextDelta", "TextWithdrawn", "ToolFinished", "ToolStarted", "TurnFinished",
+                     "Usage"), "events"),
+    **dict.fromkeys(("Agent", "Approver", "Binding", "EventSink"), "loop")})
 
 __all__ = [
     "Agent", "AgentConfig", "Approver", "Binding", "DEFAULT_MODEL", "EventSink",

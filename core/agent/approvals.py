@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import field
+from typing import TYPE_CHECKING, Callable
 
-from core.agent.events import ApprovalRequest, Decision
+from core.plain import record
+
+if TYPE_CHECKING:
+    # Only when an agent asks: the app makes its queue before its first paint, which
+    # needs none of the agent's event types.
+    from core.agent.events import ApprovalRequest, Decision
 
 
-@dataclass
+@record
 class PendingApproval:
     id: int
     lane: str
@@ -42,6 +47,7 @@ class ApprovalQueue:
             self._pending.append(item)
         self._changed()
         item.answered.wait()
+        from core.agent.events import Decision
         return item.decision or Decision.DENY
 
     def pending(self, lane: str | None = None) -> list[PendingApproval]:
@@ -61,6 +67,7 @@ class ApprovalQueue:
         return True
 
     def withdraw(self, lane: str) -> None:
+        from core.agent.events import Decision
         for item in self.pending(lane):
             self.answer(item.id, Decision.DENY)
 

@@ -109,7 +109,7 @@ def agent_table(root: Path) -> dict[str, list[str]]:
     if not isinstance(table, dict):
         raise InvalidInputError(f"{path}: [agent] must be a table")
     # The lane agents' keys of the same table are read (and checked) by
-    # core.config.load_lane_agent_config.
+    # load_lane_agent_config below.
     table = {k: v for k, v in table.items() if k not in ("max_parallel", "lane_token_budget")}
     unknown = set(table) - set(AGENT_KEYS)
     if unknown:
@@ -124,3 +124,34 @@ def agent_table(root: Path) -> dict[str, list[str]]:
         raise InvalidInputError(f"{path}: [agent] ask: unknown effect(s) {', '.join(bad)}; use "
                                 f"some of {', '.join(EFFECTS[1:])} (read-only tools never ask)")
     return table
+
+
+# The lane agents' keys of [agent]. Here, not in core.config, which every command reads
+# on its way in: a dataclass costs more to define than a small board costs to list.
+@dataclass(frozen=True)
+class LaneAgentConfig:
+    max_parallel: int = 4
+    lane_token_budget: int | None = None   # None: no limit
+
+
+def load_lane_agent_config(root: Path) -> LaneAgentConfig:
+    """The lane-agent keys of ``[agent]`` (other keys of that table belong to the agent's
+    own settings and are left to them)."""
+    from core.config import CONFIG_FILE, _load_toml
+
+    path = Path(root) / CONFIG_FILE
+    table = (_load_toml(path) or {}).get("agent", {})
+    if not isinstance(table, dict):
+        raise InvalidInputError(f"{path}: [agent] must be a table")
+    values = {}
+    for key, floor in (("max_parallel", 1), ("lane_token_budget", 0)):
+        value = table.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < floor:
+            raise InvalidInputError(
+                f"{path}: [agent] {key} must be a whole number >= {floor}, got {value!r}")
+        values[key] = value
+    if not values.get("lane_token_budget"):
+        values.pop("lane_token_budget", None)
+    return LaneAgentConfig(**values)

@@ -24,13 +24,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from core.agent.config import AgentConfig
+from core.agent.config import AgentConfig, LaneAgentConfig, load_lane_agent_config
 from core.agent.lane_state import AGENT_STATES, LIVE_STATES, agent_state, process_token
 from core.agent.events import (AgentError, ApprovalRequest, Decision, TextDelta, ToolStarted,
                                TurnFinished, Usage)
 from core.agent.loop import Agent, make_client
 from core.agent.transcript import chat_dir
-from core.config import LaneAgentConfig, load_lane_agent_config
 from core.errors import ConflictError, InvalidInputError, NotFoundError, WorklanesError
 from core.lanes import LIVE_STATUSES, slugify
 from core.tasks import open_blockers

@@ -21,12 +21,15 @@ import os
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core import secrets
-from core.agent.events import Usage
 from core.fsutil import append_line
 from core.paths import StatePaths
+
+if TYPE_CHECKING:
+    # Loaded by load(): the lane states the board shows need this module, not these.
+    from core.agent.events import Usage
 
 INTERRUPTED = "interrupted: the session ended before this tool call finished"
 
@@ -188,6 +191,7 @@ class Transcript:
 
     def load(self) -> tuple[dict[str, Any], list[Message], Usage]:
         """(meta, history, session usage); unparsable lines (a crash mid-write) are skipped."""
+        from core.agent.events import Usage
         meta: dict[str, Any] = {}
         raw: list[Message] = []
         usage = Usage()

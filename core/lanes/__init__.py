@@ -14,13 +14,18 @@ it under ``refs/worklanes/archive/<name>/<n>``.
     reconcile.py  index vs git, and what crashes left
 """
 
-from core.lanes.archive import ARCHIVE_PREFIX, Archive
-from core.lanes.index import LANE_STATUSES, LIVE_STATUSES, slugify, task_ref, validate_name
-from core.lanes.lifecycle import CreateResult, Lanes
-from core.lanes.reconcile import Finding
-from core.lanes.status import LaneStatus
-from core.lanes.work import NestedRepo, RemovalPlan
+from core.lazy import lazy_exports
 from core.records import lane_base
+
+# Each name loads on first use: the board (and its first paint) wants a lane's name
+# rules (index.py), not the lifecycle, status, archive and reconcile code (~11 ms).
+__getattr__ = lazy_exports(__name__, {
+    "ARCHIVE_PREFIX": "archive", "Archive": "archive",
+    **dict.fromkeys(("LANE_STATUSES", "LIVE_STATUSES", "slugify", "task_ref", "validate_name"),
+                    "index"),
+    "CreateResult": "lifecycle", "Lanes": "lifecycle", "Finding": "reconcile",
+    "LaneStatus": "status", "NestedRepo": "work", "RemovalPlan": "work"})
+
 
 __all__ = ["ARCHIVE_PREFIX", "Archive", "CreateResult", "Finding", "LANE_STATUSES", "LIVE_STATUSES", "task_ref", "LaneStatus",
            "Lanes", "NestedRepo", "RemovalPlan", "lane_base", "slugify", "validate_name"]

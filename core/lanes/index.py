@@ -12,15 +12,18 @@ import re
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from core.config import LaneConfig
 from core.errors import ConflictError, CorruptFileError, InvalidInputError, NotFoundError
 from core.events import EventLog
 from core.fsutil import LOCK_TIMEOUT, atomic_write_json, locked, read_json
 from core.paths import RESERVED_NAMES, StatePaths, is_scratch
-from core.records import LaneEntry, index_shape_error
+from core.records import LaneEntry, index_shape_error, lane_base
 from core.tasks import TaskBoard
+
+if TYPE_CHECKING:
+    from core.lanes.diff import DiffStream
 
 LANE_STATUSES = ("active", "kept", "merged", "removed")
 LIVE_STATUSES = ("active", "kept", "merged")  # the directory is meant to exist
@@ -120,6 +123,20 @@ class LaneIndex:
         if entry is None:
             raise self._unknown(name)
         return dict(entry)
+
+    def diff(self, name: str) -> str:
+        """Everything the lane changed since it left its base: commits, uncommitted
+        edits, and untracked files (listed, since git diff cannot show them)."""
+        with self.diff_stream(name) as stream:
+            return "".join(stream.chunks())
+
+    def diff_stream(self, name: str, stdout: int | None = None) -> "DiffStream":
+        """The same, as it arrives (``core.lanes.diff``); use it in a ``with`` block.
+        Here, on the index, since naming the lane and its base is all it needs of it."""
+        from core.lanes.diff import DiffStream
+
+        lane = self._live(name)
+        return DiffStream(name, Path(lane["path"]), lane_base(lane), stdout=stdout)
 
     def _unknown(self, name: str) -> NotFoundError:
         return NotFoundError(f"lane {name!r} is not in the index; `worklanes wt list` shows the lanes")

@@ -19,15 +19,12 @@ from __future__ import annotations
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from core import git, oidcache
 from core.parallel import pmap
 from core.lanes.index import LaneIndex
 from core.records import LaneEntry, lane_base
-
-if TYPE_CHECKING:
-    from core.lanes.diff import DiffStream
 
 
 @dataclass
@@ -207,20 +204,6 @@ class LaneStatusMixin(LaneIndex):
             if len(self._commits_cache) >= _CACHE_MAX:
                 self._commits_cache.clear()
             self._commits_cache[key] = found
-
-    def diff(self, name: str) -> str:
-        """Everything the lane changed since it left its base: commits, uncommitted
-        edits, and untracked files (listed, since git diff cannot show them)."""
-        with self.diff_stream(name) as stream:
-            return "".join(stream.chunks())
-
-    def diff_stream(self, name: str, stdout: int | None = None) -> "DiffStream":
-        """The same, as it arrives (``core.lanes.diff``); use it in a ``with`` block."""
-        from core.lanes.diff import DiffStream
-
-        lane = self._live(name)
-        return DiffStream(name, Path(lane["path"]), lane_base(lane), stdout=stdout)
-
 
 def _porcelain(out: str) -> Iterator[tuple[str, str]]:
     """(``head`` | ``oid`` | ``path``, value) from ``status --porcelain=v2 -z``. A rename

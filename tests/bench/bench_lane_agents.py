@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from core.agent import AgentConfig, TextDelta  # noqa: E402
 from core.agent.lane_agent import LaneAgents  # noqa: E402
-from core.config import LaneAgentConfig  # noqa: E402
+from core.agent.config import LaneAgentConfig  # noqa: E402
 from core.workspace import Workspace  # noqa: E402
 from tests.bench.bench_agent import KEY, TEXT, make_repo, ms, pct  # noqa: E402
 from tests.fakeapi import FakeAPI, Gate, Reply, Text  # noqa: E402

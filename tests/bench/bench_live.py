@@ -1,7 +1,7 @@
 """Live lane status and the slow paths, on a generated repository of realistic size,
 each next to its floor measured in the same run.
 
-    python tests/bench/bench_live.py [--files 3000] [--lanes 20] [--idle 20]
+    python tests/bench/bench_live.py [--files 3000] [--lanes 20] [--idle 20] [--only cli]
 
 1. A file changed in a lane -> the new dirty count on screen (the app's lanes pane),
    against one lane's bare `git status` (the least any refresh must do).
@@ -219,6 +219,9 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=3000)
     parser.add_argument("--lanes", type=int, default=20)
     parser.add_argument("--idle", type=float, default=20.0)
+    parser.add_argument("--only", choices=["cli"],
+                        help="cli: only the command-line rows (4-6: status refresh, wt list, "
+                             "wt diff, task list), without the app's and the very large diff's")
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="worklanes-bench-live-"))
     try:
@@ -283,6 +286,10 @@ def main() -> None:
                     into.append(time.perf_counter() - t)
         rows.append(("task list, empty board", statistics.median(tl),
                      statistics.median(click_floor), "<= 1.5x python -c 'import click'"))
+
+        if args.only == "cli":
+            print(table(rows))
+            return
 
         # 1-3. in the app
         live = asyncio.run(bench_app(root, names, args.idle))

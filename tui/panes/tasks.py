@@ -25,7 +25,9 @@ class TasksPane(Quiet, Pane):
         # Compact (core BoardTask), read like the task's dict; the rest of a task, such as
         # its description, is read from its file when a dialog needs it.
         self.tasks_by_id: dict[int, Any] = {}
-        self.loading = False    # only the first rows of a big board are read yet
+        # Only the first rows of a big board are read yet. Not ``loading``: that is
+        # Textual's own (Widget.loading), which covered the first rows with a spinner.
+        self.partial = False
         self._gen = 0
         self._pending: int | None = None   # a task to select once its row arrives
 
@@ -46,7 +48,7 @@ class TasksPane(Quiet, Pane):
             return  # read before the snapshot already shown (two threads raced)
         self._gen = msg.gen or self._gen
         self.tasks_by_id = msg.by_id or {t["id"]: t for t in msg.tasks}
-        self.loading = msg.partial
+        self.partial = msg.partial
         self.table.sync(msg.rows)
         if msg.partial:
             # Counts of the rows read so far would be wrong.
@@ -199,7 +201,7 @@ class TasksPane(Quiet, Pane):
         candidates = [t for t in self.tasks_by_id.values()
                       if t["id"] != task["id"] and t.get("status") != "completed"]
         # While a big board loads, core alone can say which ids exist (it refuses others).
-        known = None if self.loading else set(self.tasks_by_id)
+        known = None if self.partial else set(self.tasks_by_id)
         ids = await self.app.push_screen_wait(BlockersScreen(task, candidates, known))
         if ids is None:
             return

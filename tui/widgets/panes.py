@@ -106,6 +106,7 @@ class EventTail(LogWithoutMeasureThread):
         self.tz = tz
         self.new = 0      # since the app opened
         self.failed = 0   # failures among the events shown or received
+        self._older: list[dict[str, Any]] = []   # of the start-up tail, not drawn yet
 
     def add_events(self, events: list[dict[str, Any]], initial: bool = False) -> None:
         if not initial:
@@ -113,8 +114,21 @@ class EventTail(LogWithoutMeasureThread):
         keep = events[-(self.max_lines or len(events)):]
         self.failed += sum(1 for e in events
                            if fmt.is_failure(str(e.get("event", "")), bool(e.get("error"))))
+        if initial and len(keep) > self.app.size.height:
+            # The first frame shows no more lines than the terminal has; the older ones
+            # of the start-up tail are formatted after it (backfill).
+            self._older, keep = keep[:-self.app.size.height], keep[-self.app.size.height:]
         if keep:
             self.write_lines([fmt.event_line(e, self.tz) for e in keep])
+
+    def backfill(self) -> None:
+        """Put the older lines of the start-up tail above those drawn (after the first
+        paint; lines that arrived since stay below them)."""
+        older, self._older = self._older, []
+        if older:
+            lines = [fmt.event_line(e, self.tz) for e in older] + list(self.lines)
+            self.clear()
+            self.write_lines(lines)
 
 
 class QuickAdd(Input):

@@ -9,7 +9,6 @@ so the first paint does not wait for it and a live refresh redraws only what cha
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Iterable
 
 from rich.cells import cell_len
@@ -22,6 +21,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from core.plain import record
+
 from tui import format as fmt
 from tui import keys
 from tui.widgets.scrolling import set_virtual_size
@@ -29,7 +30,7 @@ from tui.widgets.scrolling import set_virtual_size
 GAP = 1  # blank cells between columns (and before the first one)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Column:
     label: str
     key: str
