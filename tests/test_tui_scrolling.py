@@ -71,3 +71,24 @@ async def test_the_event_log_grows_without_a_layout():
         shown = render_screen_text(app)
         assert "event 39" in shown and "event 30" not in shown   # followed to the end
         assert log.vertical_scrollbar.window_virtual_size == 40
+
+
+async def test_a_width_near_the_edge_without_a_vertical_bar_lays_nothing_out():
+    # A short table whose widest cell changes (the lanes' Agent column as an agent's
+    # state moves on): the room a vertical bar would take does not count, as none shows.
+    app = Probe()
+    async with app.run_test(size=(40, 20)) as pilot:
+        view = app.query_one(Numbered)
+        set_virtual_size(view, Size(37, 2))
+        await pilot.pause()
+        room = view.container_size.width - view.styles.scrollbar_size_vertical
+        layouts = LayoutCounter(app.screen)
+        for width in (room + 1, room - 1, room + 1):
+            set_virtual_size(view, Size(width, 2))
+            await pilot.pause()
+        assert layouts.count == 0
+        assert not view.show_horizontal_scrollbar and not view.show_vertical_scrollbar
+        assert "row 1" in render_screen_text(app)
+        set_virtual_size(view, Size(view.container_size.width + 5, 2))   # now it must scroll
+        await pilot.pause()
+        assert layouts.count >= 1 and view.show_horizontal_scrollbar

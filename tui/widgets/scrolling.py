@@ -14,18 +14,29 @@ from textual.geometry import Size
 from textual.widget import Widget
 
 
-def _same_side(old: int, new: int, *limits: int) -> bool:
-    return all((old > limit) == (new > limit) for limit in limits)
+def _bars(widget: Widget, size: Size) -> tuple[bool, bool]:
+    """The scrollbars (horizontal, vertical) Textual shows for a range of ``size``: each
+    axis by its overflow, and an "auto" one also when the other's bar narrows the room."""
+    width, height = widget.container_size
+    styles: Any = widget.styles
+    ox, oy = styles.overflow_x, styles.overflow_y
+    show_h = ox == "scroll" or (ox == "auto" and size.width > width)
+    show_v = oy == "scroll" or (oy == "auto" and size.height > height)
+    if ox == "auto" and show_v and not show_h:
+        show_h = size.width > width - styles.scrollbar_size_vertical
+    if oy == "auto" and show_h and not show_v:
+        show_v = size.height > height - styles.scrollbar_size_horizontal
+    return show_h, show_v
 
 
 def scrollbars_may_change(widget: Widget, old: Size, new: Size) -> bool:
-    """Whether a range going from ``old`` to ``new`` may show or hide a scrollbar: it
-    crosses one of the sizes Textual compares a range with (or nothing is laid out yet)."""
+    """Whether a range going from ``old`` to ``new`` may show or hide a scrollbar (or
+    nothing is laid out yet, or the bars shown are not the ones the range asks for)."""
     width, height = widget.container_size
-    styles: Any = widget.styles
-    return not (width and height) or not (
-        _same_side(old.width, new.width, width, width - styles.scrollbar_size_vertical)
-        and _same_side(old.height, new.height, height, height - styles.scrollbar_size_horizontal))
+    if not (width and height):
+        return True
+    shown = (widget.show_horizontal_scrollbar, widget.show_vertical_scrollbar)
+    return not (_bars(widget, old) == _bars(widget, new) == shown)
 
 
 def range_changed(widget: Widget, size: Size) -> None:
