@@ -109,8 +109,9 @@ def write_to_terminal(app: App, text: str) -> None:
 # widgets whose clip, the screen, meets the update's crop), over the bounding box of
 # everything dirty: a spinner in the lanes pane and a reply streaming into the chat made
 # each frame render every line of every widget between them. Here dirty regions far
-# apart get a crop each, and a widget renders only its rows inside a crop it meets. The
-# bytes written to the terminal are Textual's (tests/test_compat.py compares them).
+# apart get a crop each, and a widget renders only its rows inside a crop it meets. What
+# is written to the terminal is Textual's, less cursor moves that nothing follows
+# (tests/test_compat.py compares them).
 # Compositor has no public hook for this; it uses ``render_partial_update``,
 # ``_get_renders``, ``_dirty_regions``, ``_regions_to_spans``, ``_render_chops``, ``cuts``.
 def _clusters(regions: list[Any]) -> list[tuple[Any, list[Any]]]:
