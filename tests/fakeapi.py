@@ -63,6 +63,9 @@ class Text:
 
     text: str
     chunk_size: int | None = None
+    # Benchmarks time token latency from here: when set, the moment the block's first delta
+    # is written to the socket is appended (after any ``delay``, not before it).
+    sent_at: list[float] | None = None
 
     def chunks(self) -> list[str]:
         if self.chunk_size:
@@ -647,7 +650,10 @@ class FakeAPI:
                     delta = {"type": "text_delta", "text": chunk}
                     if first_text:
                         first_text = False
-                        self.first_text_sent_at.append(time.perf_counter())
+                        now = time.perf_counter()
+                        self.first_text_sent_at.append(now)
+                        if block.sent_at is not None:
+                            block.sent_at.append(now)
                 else:
                     delta = {"type": "input_json_delta", "partial_json": chunk}
                 h.sse("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta})

@@ -30,29 +30,30 @@ from tests.bench.bench_agent import KEY, TEXT, make_repo, ms, pct  # noqa: E402
 from tests.fakeapi import FakeAPI, Gate, Reply, Text  # noqa: E402
 
 
-class _StampedChunks(list):
-    """A reply's deltas that wait at ``gate`` (if any) and note when the first goes out."""
+class _GatedChunks(list):
+    """A reply's deltas that wait at ``gate`` (if any) before the first goes out."""
 
-    def __init__(self, chunks, gate: Gate | None, stamps: list[float]):
+    def __init__(self, chunks, gate: Gate | None):
         super().__init__(chunks)
-        self.gate, self.stamps = gate, stamps
+        self.gate = gate
 
     def __iter__(self):
         for i, chunk in enumerate(list.__iter__(self)):
-            if i == 0:
-                if self.gate is not None:
-                    self.gate._park()
-                self.stamps.append(time.perf_counter())
+            if i == 0 and self.gate is not None:
+                self.gate._park()
             yield chunk
 
 
 class StampedText(Text):
+    """Text whose first delta waits at ``gate``; the server notes in ``stamps`` when that
+    delta is written (Text.sent_at)."""
+
     def __init__(self, text: str, gate: Gate | None, stamps: list[float]):
-        super().__init__(text)
-        self.gate, self.stamps = gate, stamps
+        super().__init__(text, sent_at=stamps)
+        self.gate = gate
 
     def chunks(self):
-        return _StampedChunks(super().chunks(), self.gate, self.stamps)
+        return _GatedChunks(super().chunks(), self.gate)
 
 
 def run(k: int, rounds: int) -> list[float]:
