@@ -374,3 +374,40 @@ async def test_a_hidden_lanes_first_words_wake_the_app_not_the_chat(repo, keyed,
         await wait_for(pilot, lambda: chat.shown_lane == "beta-side", what="beta shown")
         await wait_for(pilot, lambda: "beta is working on it" in view_text(chat.lane_view),
                        what="beta's whole reply, drawn on switching")
+
+
+async def test_threads_keep_the_lock_longer_only_while_an_agent_runs(repo, keyed, fakeapi):
+    # The switch interval belongs to the whole process: raised while an agent streams
+    # (tui/gil_policy.py), given back once none runs.
+    from tui.gil_policy import STREAMING
+
+    default = sys.getswitchinterval()
+    assert default != STREAMING
+    ws = Workspace.open(repo)
+    gate = fakeapi.gate()
+    two_tasks(ws, fakeapi, gate, gate)
+    async with opened(repo, fakeapi) as (pilot, app):
+        await pilot.press("A")
+        await wait_for(pilot, lambda: gate.parked == 2, what="both mid-reply")
+        assert sys.getswitchinterval() == pytest.approx(STREAMING)
+        gate.open()
+        await wait_for(pilot, lambda: {state(app, "alpha-side"), state(app, "beta-side")}
+                       == {"done"}, what="both done")
+        assert sys.getswitchinterval() == pytest.approx(default)
+
+
+async def test_quitting_mid_run_gives_the_switch_interval_back(repo, keyed, fakeapi):
+    from tui.gil_policy import STREAMING
+
+    default = sys.getswitchinterval()
+    assert default != STREAMING
+    ws = Workspace.open(repo)
+    gate = fakeapi.gate()
+    ws.tasks.create("alpha quits")
+    fakeapi.route("alpha").add(Reply([gate.text("alpha is half way")]))
+    async with opened(repo, fakeapi) as (pilot, app):
+        await pilot.press("a")
+        await wait_for(pilot, lambda: gate.parked == 1, what="mid-reply")
+        assert sys.getswitchinterval() == pytest.approx(STREAMING)
+        await pilot.press("q")
+    assert sys.getswitchinterval() == pytest.approx(default)

@@ -97,16 +97,19 @@ class LaneAgentEvents:
 
     def on_unmount(self) -> None:
         # Textual calls each class's own handler along the MRO: this runs beside the app's.
-        collector = getattr(self, "_collector", None)
-        if collector is not None:
-            collector.stop()
+        for policy in getattr(self, "_streaming_policies", ()):
+            policy.stop()
 
     def _count_agents(self) -> None:
         counts = self.lane_table.agent_counts()
         self.status_line.agents = counts
-        collector = getattr(self, "_collector", None)
-        if collector is None:
+        policies = getattr(self, "_streaming_policies", None)
+        if policies is None:
+            # What the interpreter does differently while agents stream: when it collects
+            # garbage, and how long a thread keeps the lock.
             from tui.gc_policy import StreamingCollector
+            from tui.gil_policy import SwitchInterval
 
-            collector = self._collector = StreamingCollector(self)
-        collector.agents_running(counts[1] + counts[2] > 0)   # running or waiting
+            policies = self._streaming_policies = (StreamingCollector(self), SwitchInterval())
+        for policy in policies:
+            policy.agents_running(counts[1] + counts[2] > 0)   # running or waiting
