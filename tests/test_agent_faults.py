@@ -228,3 +228,22 @@ def test_host_callback_crash_still_leaves_a_valid_history(ws, api):
     assert ag.history[-1]["role"] == "user"
     assert all(b["type"] == "tool_result" for b in ag.history[-1]["content"])
     assert_next_message_works(ag, api)
+
+
+def test_host_crash_on_streamed_text_reaches_the_caller_and_leaves_a_valid_history(ws, api):
+    # Text deltas are handed on from the stream's own thread: the host's exception must
+    # still come out of send(), as itself, not as a stream failure to retry.
+    api.add_text("one two three four")
+    seen = []
+
+    def boom(ev):
+        if isinstance(ev, TextDelta):
+            seen.append(ev.text)
+            raise OSError("host pipe closed")   # an OSError from the stream would be retried
+
+    ag = agent(ws, api)
+    with pytest.raises(OSError, match="host pipe closed"):
+        ag.send("go", boom)
+    assert seen == ["one "] and len(api.requests) == 1
+    assert ag.history[-1]["role"] == "user"
+    assert_next_message_works(ag, api)

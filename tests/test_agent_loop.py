@@ -126,7 +126,9 @@ def test_session_usage_accumulates_with_cache_fields(ws, api):
             u.cache_read_input_tokens) == (15, 5, 100, 100)
 
 
-def test_events_come_from_the_calling_thread(ws, api):
+def test_text_comes_from_the_stream_thread_and_the_rest_from_the_caller(ws, api):
+    # Text deltas are handed on by the thread reading the stream (one hop fewer to the
+    # screen); every other event comes from the thread that called send().
     import threading
     api.add_tool_use("task_list", {}, text_before="Looking.")
     api.add_text("Empty board.")
@@ -137,7 +139,10 @@ def test_events_come_from_the_calling_thread(ws, api):
     worker.start()
     worker.join(10)
     assert out["done"].stop_reason == "end_turn"
-    assert ev.threads == {"host-worker"}
+    assert ev.text == "Looking.Empty board."
+    assert {thread for kind, thread in ev.threads if kind == "TextDelta"} == {
+        "worklanes-agent-stream"}
+    assert {thread for kind, thread in ev.threads if kind != "TextDelta"} == {"host-worker"}
 
 
 def test_send_rejects_empty_text_and_works_without_touching_history_when_no_key(ws, api):

@@ -37,10 +37,10 @@ class Events(list):
     def __init__(self, hook: Callable[[Any], None] | None = None):
         super().__init__()
         self.hook = hook
-        self.threads: set[str] = set()
+        self.threads: list[tuple[str, str]] = []   # (the event's type, the thread it came on)
 
     def __call__(self, ev: Any) -> None:
-        self.threads.add(threading.current_thread().name)
+        self.threads.append((type(ev).__name__, threading.current_thread().name))
         self.append(ev)
         if self.hook:
             self.hook(ev)

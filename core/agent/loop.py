@@ -150,17 +150,26 @@ class IncompleteStream(Exception):
 
 
 class _StreamReader(threading.Thread):
-    """Reads one streamed model call into a queue: ("text", str) ... then ("final",
-    message) or ("error", exception). ``started`` is set once the response began (HTTP
-    200), which splits SDK-retried failures from mid-stream ones."""
+    """Reads one streamed model call. Each text delta goes to ``on_text`` from this thread,
+    in order, and what it returns (the text as shown) is kept in ``shown``; the queue then gets ("final", message) or
+    ("error", exception), or ("host", exception) when ``on_text`` raised. ``started`` is
+    set once the response began (HTTP 200), which splits SDK-retried failures from
+    mid-stream ones.
 
-    def __init__(self, client: Any, params: dict[str, Any]):
+    The deltas are handed on here, not through the queue to the agent's own thread: with
+    many agents streaming, every hop between threads is one more wait for the interpreter
+    lock (the UI thread may hold it for a whole frame) before the token reaches the
+    screen. Once ``abandon`` returns, ``on_text`` is not called again."""
+
+    def __init__(self, client: Any, params: dict[str, Any], on_text: Callable[[str], str]):
         super().__init__(name="worklanes-agent-stream", daemon=True)
-        self.client, self.params = client, params
+        self.client, self.params, self.on_text = client, params, on_text
         self.q: queue.SimpleQueue = queue.SimpleQueue()
+        self.shown: list[str] = []
         self.started = False
         self.abandoned = False
         self._stream: Any = None
+        self._handing = threading.Lock()   # abandon waits for a delta being handed on
 
     def run(self) -> None:
         put = self.q.put
@@ -177,10 +186,8 @@ class _StreamReader(threading.Thread):
                     if self.abandoned:
                         return
                     text = feed(ev)
-                    if text is not None:
-                        put(("text", text))
-                        time.sleep(0)   # yield the GIL: the host gets the token now, not
-                        #                 after this thread's next switch interval (5 ms)
+                    if text is not None and not self._hand_on(text):
+                        return
                 if not reply.stopped or not reply.stop_reason:
                     raise IncompleteStream("the stream ended before message_stop (connection "
                                            "closed mid-reply)")
@@ -188,8 +195,21 @@ class _StreamReader(threading.Thread):
         except BaseException as exc:  # handed to the caller, which classifies it
             put(("error", exc))
 
+    def _hand_on(self, text: str) -> bool:
+        with self._handing:
+            if self.abandoned:
+                return False
+            try:
+                self.shown.append(self.on_text(text))
+            except BaseException as exc:   # the host's failure, not the stream's
+                self.q.put(("host", exc))
+                self.abandoned = True
+                return False
+            return True
+
     def abandon(self) -> None:
-        self.abandoned = True
+        with self._handing:
+            self.abandoned = True
         stream = self._stream
         if stream is not None:
             try:
@@ -367,11 +387,18 @@ class Agent:
             raise _Failed(f"cannot create the API client: {_one_line(exc)}") from None
         attempts = max(1, self.config.stream_attempts)
         params = self._request()
+        scrub = self._scrub
+
+        def on_text(text: str) -> str:   # on the reader's thread
+            shown = scrub(text)
+            if not cancel.is_set():
+                on_event(TextDelta(shown))
+            return shown
+
         for attempt in range(1, attempts + 1):
-            reader = _StreamReader(client, params)
+            reader = _StreamReader(client, params, on_text)
             reader.start()
             get = reader.q.get
-            shown: list[str] = []   # this attempt's text, withdrawn if the attempt fails
             while True:
                 try:
                     kind, value = get(timeout=POLL)
@@ -383,16 +410,14 @@ class Agent:
                 if cancel.is_set():
                     reader.abandon()
                     raise _Cancelled
-                if kind == "text":
-                    shown.append(self._scrub(value))
-                    on_event(TextDelta(shown[-1]))
-                elif kind == "final":
+                if kind == "final":
                     return value
-                else:
-                    break
+                if kind == "host":
+                    raise value
+                break
             exc = value
-            if shown:
-                on_event(TextWithdrawn("".join(shown)))
+            if reader.shown:   # this attempt's text, withdrawn as the attempt failed
+                on_event(TextWithdrawn("".join(reader.shown)))
             if not reader.started or not _retryable_mid_stream(exc):
                 raise _Failed(describe_error(exc))
             if attempt == attempts:
