@@ -139,11 +139,16 @@ async def test_esc_cancels_only_the_shown_agents_turn(repo, keyed, fakeapi):
         await pilot.press("A")
         await wait_for(pilot, lambda: gate.parked == 2, what="both mid-reply")
         await wait_for(pilot, lambda: app.chat.shown_lane == "alpha-side", what="alpha shown")
+        # Said in the input, the pane's frame left alone (a new frame text repaints it all).
+        await wait_for(pilot, lambda: "Working… esc cancels" in screen_text(app),
+                       what="the input saying the turn runs")
+        assert not app.chat.border_subtitle
         await pilot.press("escape")
         await wait_for(pilot, lambda: state(app, "alpha-side") == "cancelled", what="cancelled")
         assert state(app, "beta-side") == "running" and app.lane_host.running("beta-side")
         gate.open()
         await wait_for(pilot, lambda: state(app, "beta-side") == "done", what="beta done")
+        assert "Working… esc cancels" not in screen_text(app)
     valid_history(ws, agent_state(ws.lanes.get("alpha-side"))["session"])
 
 
