@@ -402,9 +402,12 @@ async def test_threads_keep_the_lock_longer_only_while_an_agent_runs(repo, keyed
 
 
 async def test_quitting_mid_run_gives_the_switch_interval_back(repo, keyed, fakeapi):
+    # ... and the collector's thresholds (tui/gc_policy.py), the process's too.
+    import gc
+
     from tui.gil_policy import STREAMING
 
-    default = sys.getswitchinterval()
+    default, thresholds = sys.getswitchinterval(), gc.get_threshold()
     assert default != STREAMING
     ws = Workspace.open(repo)
     gate = fakeapi.gate()
@@ -416,3 +419,4 @@ async def test_quitting_mid_run_gives_the_switch_interval_back(repo, keyed, fake
         assert sys.getswitchinterval() == pytest.approx(STREAMING)
         await pilot.press("q")
     assert sys.getswitchinterval() == pytest.approx(default)
+    assert gc.get_threshold() == thresholds

@@ -88,13 +88,16 @@ def thawed():
 
 
 async def test_collector_freezes_after_full_collections_while_agents_run(thawed):
-    from tui.gc_policy import StreamingCollector
+    from tui.gc_policy import YOUNG, StreamingCollector
 
+    default = gc.get_threshold()
+    assert default[0] != YOUNG
     app = App()
     async with app.run_test() as pilot:
         app._gc_frozen = True        # as the app marks it after its first paint
         collector = StreamingCollector(app)
         collector.agents_running(True)
+        assert gc.get_threshold() == (YOUNG, *default[1:])   # young garbage waits longer
         frozen = gc.get_freeze_count()
         collector.check()
         assert gc.get_freeze_count() == frozen      # no full collection since: nothing
@@ -105,6 +108,7 @@ async def test_collector_freezes_after_full_collections_while_agents_run(thawed)
         assert collector.frozen_since >= len(keep)
         # Idle: a thaw collects everything once and freezes what is alive.
         collector.agents_running(False)
+        assert gc.get_threshold() == default                 # given back (the process's)
         collector.thaw()
         assert collector.frozen_since == 0
         await pilot.pause()

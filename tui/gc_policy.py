@@ -17,6 +17,14 @@ so it never comes mid-stream: past ``FREEZE_AT_MOST`` nothing more is frozen unt
 (full collections walk everything again, as without this policy), so memory stays
 bounded however long agents stream.
 
+While an agent runs the youngest generation is also collected later (``YOUNG``
+allocations instead of CPython's 700): a frame allocates some 2,000 tracked objects
+(Textual's lines and their caches), nearly all dead by its end, so at 700 a collection
+came in the middle of nearly every frame and promoted what was still in use then. In
+tests/bench/bench_agents_tui.py this took 2-3 points off the UI thread's CPU and the
+longest stalls down with it; at 20,000 the rarer collections were long enough to be
+stalls themselves.
+
 Only once the app froze its start-up objects (tui/app.py, after the first paint), which
 the app thaws when it exits.
 """
@@ -30,6 +38,7 @@ CHECK_EVERY = 0.25      # seconds between looks at the collector while agents ru
 IDLE = 1.0              # seconds without a running agent before a thaw
 THAW_AFTER = 150_000    # objects frozen while streaming before a thaw is due
 FREEZE_AT_MOST = 3 * THAW_AFTER   # past this, full collections walk all again until idle
+YOUNG = 5000            # allocations between collections of the youngest generation
 
 
 class StreamingCollector:
@@ -40,6 +49,7 @@ class StreamingCollector:
         self._full_runs = 0
         self._base: int | None = None   # frozen before streaming froze anything
         self._frozen = 0                # frozen as of the last freeze (counting is O(n))
+        self._thresholds: tuple[int, ...] | None = None   # to restore, while raised
 
     @property
     def frozen_since(self) -> int:
@@ -59,6 +69,9 @@ class StreamingCollector:
             if self._watch is None:
                 self._full_runs = _full_collections()
                 self._watch = self.app.set_interval(CHECK_EVERY, self.check)
+            if self._thresholds is None:
+                self._thresholds = gc.get_threshold()
+                gc.set_threshold(YOUNG, *self._thresholds[1:])
         else:
             self.stop()
             if self.frozen_since > THAW_AFTER and self._idle is None:
@@ -83,6 +96,9 @@ class StreamingCollector:
         if self._watch is not None:
             self._watch.stop()
             self._watch = None
+        if self._thresholds is not None:
+            gc.set_threshold(*self._thresholds)
+            self._thresholds = None
 
 
 def _full_collections() -> int:
