@@ -96,8 +96,12 @@ async def test_collector_freezes_after_full_collections_while_agents_run(thawed)
     async with app.run_test() as pilot:
         app._gc_frozen = True        # as the app marks it after its first paint
         collector = StreamingCollector(app)
+        before = gc.get_freeze_count()
+        made = [[i] for i in range(3000)]          # since the first paint (the SDK, say)
         collector.agents_running(True)
         assert gc.get_threshold() == (YOUNG, *default[1:])   # young garbage waits longer
+        assert gc.get_freeze_count() >= before + len(made)   # frozen as streaming starts,
+        assert collector.frozen_since == 0                   # not counted for a thaw
         frozen = gc.get_freeze_count()
         collector.check()
         assert gc.get_freeze_count() == frozen      # no full collection since: nothing

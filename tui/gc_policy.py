@@ -7,7 +7,8 @@ frozen at start-up, and while agents streamed one came every second or so, at 25
 each: the longest UI stalls of tests/bench/bench_agents_tui.py. Deferring them only
 makes the one that comes later longer. So while an agent runs, what survived a full
 collection is frozen right after it (gc.freeze): the next one walks only what was made
-since, a few milliseconds.
+since, a few milliseconds. When the first agent starts, what was made since the first
+paint (the SDK, which that start imported) is frozen as well.
 
 Frozen objects are never collected, and some die later (a line replaced in a widget's
 cache, a conversation taken off the screen): once more than ``THAW_AFTER`` objects were
@@ -65,6 +66,10 @@ class StreamingCollector:
                 self._idle.stop()
                 self._idle = None
             if self._base is None:
+                # What was made since the first paint lives as long as the app: the SDK
+                # above all, which the first agent's start just imported (a full
+                # collection walking it mid-stream took 60 ms, measured). Frozen now.
+                gc.freeze()
                 self._base = self._frozen = gc.get_freeze_count()
             if self._watch is None:
                 self._full_runs = _full_collections()
