@@ -14,7 +14,9 @@ Measured, per case:
   drawing costs, which the machine's load changes far less than it changes stalls.
 Every round of the parallel case holds the K replies at a gate until all K are in
 flight, then opens it, so their tokens really race each other. Targets: stall <= 50 ms,
-first token p95 <= 20 ms with K at once.
+first token p95 <= 20 ms with K at once. By default the gate opens as soon as the last
+reply is in flight, while the app is still drawing the K turns starting; ``--ttft S``
+opens it S seconds later, as a model's time to its first token would (0.3 s or more).
 
 The fake server runs in a process of its own by default, as the real API is a remote
 server (tests/bench/remote_api.py); ``--server thread`` runs it on threads of the app's
@@ -43,7 +45,7 @@ def words(n: int) -> str:
 
 
 async def run(k: int, rounds: int, n_words: int, delay: float, hidden: bool = False,
-              server: type = Remote) -> tuple[list[float], list[float], float]:
+              server: type = Remote, ttft: float = 0.0) -> tuple[list[float], list[float], float]:
     """(first-token latencies, per-round longest stalls) in seconds, and the UI thread's
     CPU time while the rounds streamed as a share of their wall time."""
     import os
@@ -111,6 +113,8 @@ async def run(k: int, rounds: int, n_words: int, delay: float, hidden: bool = Fa
                 if gated:
                     ok = await asyncio.to_thread(api.wait_parked, k, 60)
                     assert ok, "replies did not all start"
+                    if ttft:   # a model's time to its first token, after the last request
+                        await asyncio.sleep(ttft)
                 # Opened from a thread: the call waits on the server's answer, which is the
                 # benchmark's own work, not a stall of the app.
                 if gated:
@@ -144,16 +148,21 @@ def main() -> None:
     ap.add_argument("--delay", type=float, default=0.003, help="seconds between deltas")
     ap.add_argument("--server", choices=("process", "thread"), default="process",
                     help="where the fake API runs (default: a process of its own)")
+    ap.add_argument("--ttft", type=float, default=0.0,
+                    help="seconds the K replies wait, once all are in flight, before their "
+                         "first tokens (default 0: at once, while the app is still drawing "
+                         "the K turns starting; a real model takes 0.3 s or more)")
     args = ap.parse_args()
     k = args.agents
     server = Remote if args.server == "process" else InProcess
     solo_lat, solo_stall, solo_cpu = asyncio.run(run(1, args.rounds * k, args.words,
                                                      args.delay, server=server))
     many_lat, many_stall, many_cpu = asyncio.run(run(k, args.rounds, args.words, args.delay,
-                                                     server=server))
+                                                     server=server, ttft=args.ttft))
     print(f"{k} lane agents streaming {args.words} words each into the app "
           f"({args.rounds} rounds; one alone: {args.rounds * k} rounds; fake API in "
-          f"{'its own process' if server is Remote else 'this process'})\n")
+          f"{'its own process' if server is Remote else 'this process'}"
+          f"{f'; first tokens {args.ttft * 1000:.0f} ms after the last request' if args.ttft else ''})\n")
     print(f"  {'case':30} {'stall max':>9} {'median':>7} {'1st tok p50':>11} {'p95':>7} "
           f"{'max':>7} {'UI CPU':>7}")
     for label, lat, stall, cpu in (("one lane agent alone (floor)", solo_lat, solo_stall,
