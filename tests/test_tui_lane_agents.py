@@ -394,7 +394,8 @@ async def test_threads_keep_the_lock_longer_only_while_an_agent_runs(repo, keyed
     async with opened(repo, fakeapi) as (pilot, app):
         await pilot.press("A")
         await wait_for(pilot, lambda: gate.parked == 2, what="both mid-reply")
-        assert sys.getswitchinterval() == pytest.approx(STREAMING)
+        await wait_for(pilot, lambda: sys.getswitchinterval() == pytest.approx(STREAMING),
+                       what="the longer interval while agents run")
         gate.open()
         await wait_for(pilot, lambda: {state(app, "alpha-side"), state(app, "beta-side")}
                        == {"done"}, what="both done")
@@ -416,7 +417,8 @@ async def test_quitting_mid_run_gives_the_switch_interval_back(repo, keyed, fake
     async with opened(repo, fakeapi) as (pilot, app):
         await pilot.press("a")
         await wait_for(pilot, lambda: gate.parked == 1, what="mid-reply")
-        assert sys.getswitchinterval() == pytest.approx(STREAMING)
+        await wait_for(pilot, lambda: sys.getswitchinterval() == pytest.approx(STREAMING),
+                       what="the longer interval while agents run")
         await pilot.press("q")
     assert sys.getswitchinterval() == pytest.approx(default)
     assert gc.get_threshold() == thresholds

@@ -151,10 +151,10 @@ class IncompleteStream(Exception):
 
 class _StreamReader(threading.Thread):
     """Reads one streamed model call. Each text delta goes to ``on_text`` from this thread,
-    in order, and what it returns (the text as shown) is kept in ``shown``; the queue then gets ("final", message) or
-    ("error", exception), or ("host", exception) when ``on_text`` raised. ``started`` is
-    set once the response began (HTTP 200), which splits SDK-retried failures from
-    mid-stream ones.
+    in order, and what it returns (the text as shown) is kept in ``shown``; the queue
+    then gets ("final", message) or ("error", exception), or ("host", exception) when
+    ``on_text`` raised. ``started`` is set once the response began (HTTP 200), which
+    splits SDK-retried failures from mid-stream ones.
 
     The deltas are handed on here, not through the queue to the agent's own thread: with
     many agents streaming, every hop between threads is one more wait for the interpreter
