@@ -14,7 +14,7 @@ belongs to the whole process).
 
 The price: a background thread doing CPU work while an agent runs keeps the lock up to
 ``STREAMING`` before the UI thread gets it, so it is the UI's stall target (50 ms), not
-more; at 20 ms the bench's frames were still cut in two.
+more. 20 ms did no better than 5 in the benchmark's runs.
 """
 
 from __future__ import annotations
