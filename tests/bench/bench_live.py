@@ -13,7 +13,8 @@ each next to its floor measured in the same run.
    `wt list --json` (nothing moved; and cold, its commit-id cache deleted first),
    against `status` + `rev-list` per lane run in parallel.
 5. `wt diff` of a lane with 500 changed files, against `git diff --merge-base` +
-   `git ls-files --others` (what it shows) and `git diff main...` (commits only).
+   `git ls-files --others` (what it shows), `git diff main...` (commits only), and a bare
+   `python -c` that runs the same two git commands (what any Python command pays).
 6. `worklanes task list` on an empty board, against `python -c "import click"` (both
    from compiled bytecode, as an installed package runs).
 
@@ -268,9 +269,18 @@ def main() -> None:
         needed = timeit(lambda: (sh(raw_diff, big), sh(raw_list, big)), 7)
         beside = timeit(lambda: both(big, raw_diff, raw_list), 7)
         commits_only = timeit(lambda: sh(["git", "diff", "main..."], big), 5)
+        # The least any Python command can take for the same output: the interpreter
+        # starting and running the two git commands itself, nothing imported for them.
+        bare_py = [sys.executable, "-c",
+                   f"import subprocess as s, sys; s.run(sys.argv[1:{len(raw_diff) + 1}]); "
+                   f"s.run(sys.argv[{len(raw_diff) + 1}:])",
+                   *raw_diff, *raw_list]
+        py_floor = timeit(lambda: sh(bare_py, big, pyc), 7)
         rows.append(("wt diff, 500 changed files", diff, needed, "diff+ls-files raw, ~1.2x"))
         rows.append(("  against the two side by side", diff, beside, ""))
         rows.append(("  against git diff main... (commits only)", diff, commits_only, ""))
+        rows.append(("  against python running the two itself", diff, py_floor,
+                     "the floor of any Python command"))
 
         # 6. task list on an empty board, both from compiled bytecode (as installed),
         # interleaved
