@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+TYPE_CHECKING = False   # typing's own flag, without importing typing
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class WorklanesError(Exception):
@@ -51,6 +53,8 @@ class CorruptFileError(WorklanesError):
     """A state file that cannot be parsed. It is reported and never rewritten."""
 
     def __init__(self, path: Path, reason: str):
+        from pathlib import Path   # here: `wt diff` imports this module before pathlib
+
         self.path = Path(path)
         self.reason = " ".join(str(reason).split())
         super().__init__(

@@ -17,13 +17,7 @@ from typing import Iterator, Mapping, Sequence
 
 from core.errors import GitError
 from core.repo import RepoPaths, find_repo  # noqa: F401  (their home before core.repo)
-from core.secrets import ALWAYS_DROP
-
-# Keep git from paging, prompting or localising the messages we parse; and blank the
-# Anthropic credentials (GitPython can add variables, not remove them), so a hook or any
-# command git runs never sees them.
-_GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "LC_ALL": "C", "LANG": "C",
-            "LANGUAGE": "C", **{name: "" for name in ALWAYS_DROP}}
+from core.gitenv import git_env
 
 
 @dataclass(frozen=True)
@@ -67,7 +61,7 @@ def command(args: Sequence[str], env: Mapping[str, str] | None = None,
     own the process itself (a diff streamed as it arrives)."""
     if not hooks or _hooks_off.get():
         args = [*NO_HOOKS, *args]
-    return ["git", *args], {**os.environ, **_GIT_ENV, **(env or {})}
+    return ["git", *args], git_env(env)
 
 
 def run(args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,

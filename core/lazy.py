@@ -3,9 +3,11 @@ must not import the whole of it on the way."""
 
 from __future__ import annotations
 
-import importlib
 import sys
-from typing import Any, Callable
+
+TYPE_CHECKING = False   # typing's own flag, without importing typing
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 
 def lazy_exports(package: str, homes: dict[str, str]) -> Callable[[str], Any]:
@@ -16,7 +18,9 @@ def lazy_exports(package: str, homes: dict[str, str]) -> Callable[[str], Any]:
         home = homes.get(name)
         if home is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(f"{package}.{home}"), name)
+        module = f"{package}.{home}"
+        __import__(module)   # as importlib.import_module does, without importing importlib
+        value = getattr(sys.modules[module], name)
         setattr(sys.modules[package], name, value)
         return value
     return __getattr__

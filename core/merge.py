@@ -130,7 +130,7 @@ def base_lock(ws, ref: str) -> Iterator[None]:
 def plan_merge(ws, name: str, strategy: str = "merge") -> MergePlan:
     if strategy not in STRATEGIES:
         raise InvalidInputError(f"unknown merge strategy {strategy!r}; use one of: {', '.join(STRATEGIES)}")
-    lane = ws.lanes._live(name)
+    lane = ws.lanes.live(name)
     plan = MergePlan(lane=lane, strategy=strategy, check=ws.config.check)
     path = Path(lane["path"])
     base = lane_base(lane).removeprefix("refs/heads/")

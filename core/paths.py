@@ -6,9 +6,12 @@ Everything lives in the main checkout's root (see ``core.git.find_repo``)."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from core.plain import record
+
+TYPE_CHECKING = False   # typing's own flag, without importing typing
+if TYPE_CHECKING:
+    from pathlib import Path
 
 TASKS_DIR = ".tasks"
 STATE_DIR = ".worktrees"

@@ -13,7 +13,10 @@ the same behaviour from one shared ``__init__`` built around the class's annotat
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+
+TYPE_CHECKING = False   # typing's own flag, without importing typing
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 
 def _default_of(value: Any) -> tuple[Any, Callable[[], Any] | None]:

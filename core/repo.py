@@ -1,12 +1,11 @@
 """Finding the main repository from any directory, also inside a linked worktree, as
 every command and the app do first.
 
-Read from the ``.git`` entries on the way up, the way git itself finds them, when
-the layout is the plain one (a ``.git`` folder, or a linked worktree's ``.git`` file
-and its ``commondir``): no git process, no subprocess module, on the path of every CLI
-call and of the app's first paint. Anything else (GIT_DIR and friends set, a bare
-repository, a separate git dir, ``core.worktree``, a folder someone else owns, a file
-system boundary) is asked of ``git rev-parse``, whose answer is the rule.
+Read from the ``.git`` entries on the way up, the way git itself finds them, when the
+layout is the plain one (``core.layout``): no git process, no subprocess module, on the
+path of every CLI call and of the app's first paint. Anything else (GIT_DIR and friends
+set, a bare repository, a separate git dir, ``core.worktree``, a folder someone else
+owns, a file system boundary) is asked of ``git rev-parse``, whose answer is the rule.
 """
 
 from __future__ import annotations
@@ -15,13 +14,8 @@ import os
 from pathlib import Path
 
 from core.errors import NotARepoError
+from core.layout import plain_layout
 from core.plain import record
-
-# Variables that change where git looks or what it accepts: with any of them set, git
-# alone knows the answer.
-_GIT_LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES",
-                      "GIT_DISCOVERY_ACROSS_FILESYSTEM", "GIT_CONFIG_PARAMETERS",
-                      "GIT_CONFIG_COUNT")
 
 
 @record(frozen=True)
@@ -46,45 +40,11 @@ def find_repo(cwd: Path | None = None) -> RepoPaths:
 def _read_layout(cwd: Path) -> RepoPaths | None:
     """The repository from the ``.git`` entry nearest above ``cwd``, or None when its
     layout is not the plain one (then git decides)."""
-    if any(name in os.environ for name in _GIT_LOCATION_VARS):
+    found = plain_layout(str(cwd))
+    if found is None:
         return None
-    try:
-        here = cwd.resolve(strict=True)
-        device = os.stat(here).st_dev
-        for folder in (here, *here.parents):
-            if os.stat(folder).st_dev != device:
-                return None   # git stops at a file system boundary
-            dot_git = folder / ".git"
-            if dot_git.is_dir():
-                return _plain(dot_git, dot_git)
-            if dot_git.is_file():
-                text = dot_git.read_text(encoding="utf-8")
-                if not text.startswith("gitdir: ") or text.count("\n") > 1:
-                    return None
-                own = (folder / text[len("gitdir: "):].strip()).resolve(strict=True)
-                common = (own / (own / "commondir").read_text(encoding="utf-8").strip())
-                return _plain(common.resolve(strict=True), own)
-            if (folder / "HEAD").is_file() and (folder / "objects").is_dir():
-                return None   # inside a git dir, or a bare repository
-    except (OSError, UnicodeDecodeError, ValueError):
-        return None
-    return None
-
-
-def _plain(common: Path, own: Path) -> RepoPaths | None:
-    """The answer for a normal clone's ``.git`` folder, if it is one this process may use."""
-    if common.name != ".git" or not (common / "HEAD").is_file() \
-            or os.stat(common).st_uid != os.geteuid():   # git's safe.directory check
-        return None
-    with open(common / "config", "rb") as fh:
-        config = fh.read().lower()
-    for line in config.splitlines():
-        # core.bare (any value but false) and core.worktree move the working tree;
-        # extensions.worktreeConfig may, from another file.
-        key, _, value = line.replace(b" ", b"").replace(b"\t", b"").partition(b"=")
-        if key.startswith(b"worktree") or (key == b"bare" and value != b"false"):
-            return None
-    return RepoPaths(root=common.parent, common_dir=common, git_dir=own)
+    root, common, own = found
+    return RepoPaths(root=Path(root), common_dir=Path(common), git_dir=Path(own))
 
 
 def _ask_git(cwd: Path) -> RepoPaths:

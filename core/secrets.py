@@ -20,8 +20,11 @@ from __future__ import annotations
 import os
 import re
 import threading
-from pathlib import Path
-from typing import Any, Iterable, Mapping
+
+TYPE_CHECKING = False   # typing's own flag, without importing typing
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any, Iterable, Mapping
 
 ALWAYS_DROP = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
 # What `[agent] env_drop` means when a project does not set it. Setting it replaces this
@@ -56,6 +59,8 @@ def env_drop_of(root: Path | str | None) -> tuple[str, ...]:
     """The project's ``[agent] env_drop`` patterns (the defaults without a setting)."""
     if root is None:
         return DEFAULT_ENV_DROP
+    from pathlib import Path
+
     from core.agent.config import agent_table   # the one reader of [agent]
     value = agent_table(Path(root)).get("env_drop")
     return DEFAULT_ENV_DROP if value is None else tuple(value)

@@ -47,7 +47,7 @@ def _base_commit(ws, lane: dict[str, Any]) -> tuple[str, str]:
 def sync_lane(ws, name: str, rebase: bool = False) -> SyncResult:
     """Bring the base's new commits into lane ``name``, inside the lane."""
     with lane_lock(ws, name):
-        lane = ws.lanes._live(name)
+        lane = ws.lanes.live(name)
         path = Path(lane["path"])
         base, sha = _base_commit(ws, lane)
         stopped = in_progress(path)
@@ -105,7 +105,7 @@ def _abort(path: Path) -> str:
 def abort_sync(ws, name: str) -> SyncResult:
     """Undo a sync that stopped on conflicts: the lane is back where it was."""
     with lane_lock(ws, name):
-        lane = ws.lanes._live(name)
+        lane = ws.lanes.live(name)
         path = Path(lane["path"])
         if not _abort(path):
             raise ConflictError(f"lane {name!r} has no merge or rebase in progress; nothing to abort")

@@ -12,6 +12,7 @@ from core.events import EventLog
 from core.repo import find_repo
 from core.errors import WorklanesError
 from core.paths import STATE_DIRS, StatePaths
+from core.records import may_hold_intent
 from core.tasks import TaskBoard
 
 if TYPE_CHECKING:
@@ -97,10 +98,8 @@ class Workspace:
 
 
 def _has_intent(index: Path) -> bool:
-    """Whether the index may hold an intent record (``"op"``): a byte search, so a
-    command on a healthy repository pays no JSON parse and no lane code for recovery."""
     try:
-        return b'"op"' in index.read_bytes()
+        return may_hold_intent(index.read_bytes())
     except OSError:
         return False
 

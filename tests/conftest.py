@@ -42,6 +42,20 @@ def make_repo(path: Path, files: dict[str, str] | None = None) -> Path:
     return path
 
 
+def killed_create(ws, name: str) -> Path:
+    """What a create killed inside `git worktree add` leaves: its intent record and a
+    worktree git keeps locked "initializing", whose checkout never finished."""
+    from core.lanes import ops
+    path = ws.root / ".worktrees" / name
+    git(ws.root, "worktree", "add", "-q", "-b", f"wt/{name}", str(path))
+    git(ws.root, "worktree", "lock", "--reason", "initializing", str(path))
+    (path / "README.md").unlink()
+    head = git(ws.root, "rev-parse", "HEAD").strip()
+    ws.lanes._insert({"name": name, "path": str(path), "branch": f"wt/{name}", "task_id": None,
+                      "status": "active", "op": ops.new_op("create", base_commit=head)})
+    return path
+
+
 @pytest.fixture
 def repo(tmp_path) -> Path:
     """A git repository with one commit on ``main``."""

@@ -60,10 +60,12 @@ def test_task_list_command_loads_nothing_it_does_not_use(repo):
     assert out.stdout.strip().splitlines()[-1] == "MODS"
 
 
-def run_cli_listing_modules(args: list[str], cwd, prefixes: tuple[str, ...]):
-    """Run ``worklanes ARGS`` in a fresh interpreter: its stdout, and the modules with
-    one of these prefixes it loaded, after a last line ``MODS``."""
-    code = (f"import sys\nsys.argv = ['worklanes', *{args!r}]\nfrom tui.cli import main\n"
+def run_cli_listing_modules(args: list[str], cwd, prefixes: tuple[str, ...] = ("",),
+                            entry: str = "tui.cli"):
+    """Run ``worklanes ARGS`` in a fresh interpreter (from ``entry``'s ``main``): its
+    stdout, and the modules with one of these prefixes it loaded, after a last line
+    ``MODS``."""
+    code = (f"import sys\nsys.argv = ['worklanes', *{args!r}]\nfrom {entry} import main\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
             f"print('MODS', *sorted(m for m in sys.modules if m.startswith({prefixes!r})))")
     out = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True,
@@ -72,16 +74,39 @@ def run_cli_listing_modules(args: list[str], cwd, prefixes: tuple[str, ...]):
     return text, out.stderr, mods.split()
 
 
-def test_wt_diff_loads_the_index_and_the_diff_only(ws):
-    """`wt diff` starts its git processes as soon as it knows the lane: of the lane code
-    it loads only the index and the diff, and no GitPython, UI or agent."""
+def _feature_lane(ws) -> None:
     lane = ws.lanes.create("feat").lane
     (Path(lane["path"]) / "new.txt").write_text("hello\n")
     (Path(lane["path"]) / "README.md").write_text("changed\n")
+
+
+# What `wt diff` on a healthy workspace may load besides what Python itself does before
+# running a line: json and the signal numbers, its own lean readers, nothing else (no
+# click, no subprocess, pathlib or typing), so git starts ~15 ms after Python does.
+QUICK_DIFF_STDLIB = "import json, signal, threading"
+QUICK_DIFF_OURS = {"__future__", "tui", "tui.entry", "core", "core.errors", "core.lazy", "core.records",
+                   "core.lanes", "core.secrets", "core.gitenv", "core.layout", "core.plain",
+                   "core.paths", "core.lanes.diff_cmd"}
+
+
+def test_wt_diff_on_a_healthy_workspace_starts_git_before_the_command_line_loads(ws):
+    _feature_lane(ws)
+    text, err, mods = run_cli_listing_modules(["wt", "diff", "feat"], ws.root, entry="tui.entry")
+    assert "+changed" in text and "?? new.txt" in text, err
+    floor = subprocess.run([sys.executable, "-c", f"import sys\n{QUICK_DIFF_STDLIB}\n"
+                            "print(*sys.modules)"], capture_output=True, text=True).stdout.split()
+    assert sorted(set(mods) - set(floor) - {"__main__"}) == sorted(QUICK_DIFF_OURS)
+
+
+def test_wt_diff_by_the_full_command_line_loads_the_index_and_the_diff_only(ws):
+    """When the workspace is not plainly healthy (or with -C), `wt diff` opens it first:
+    of the lane code it loads only the index and the diff, and no GitPython, UI or agent."""
+    _feature_lane(ws)
     text, err, mods = run_cli_listing_modules(["wt", "diff", "feat"], ws.root,
                                               ("core.", "git", "textual", "anthropic", "tui."))
     assert "+changed" in text and "?? new.txt" in text, err
-    assert [m for m in mods if m.startswith("core.lanes.")] == ["core.lanes.diff", "core.lanes.index"]
+    assert [m for m in mods if m.startswith("core.lanes.")] == ["core.lanes.diff_cmd",
+                                                                "core.lanes.index"]
     assert not [m for m in mods if m.startswith(("git", "textual", "anthropic", "core.agent",
                                                  "core.forecast", "tui.app", "tui.chat"))]
 

@@ -7,6 +7,7 @@ file; git has written the stat and every earlier patch by then, and is still run
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import GitError
-from tests.conftest import git
+from tests.conftest import git, killed_create
 from tests.tui_helpers import running, screen_text, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,17 +112,41 @@ def cli(cwd: Path, *args: str, **kw) -> subprocess.CompletedProcess:
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, **kw)
 
 
-def test_cli_diff_is_the_same_text_written_by_git_itself(ws, tmp_path):
+# `wt diff NAME` runs before the command line loads (tui.entry) when the workspace is
+# plainly healthy; with -C (or anything to recover or report) the full command runs it.
+# Both must show the same thing, the same way.
+@pytest.fixture(params=["quick", "full"])
+def wt_diff(request, ws):
+    return ["wt", "diff"] if request.param == "quick" else ["-C", str(ws.root), "wt", "diff"]
+
+
+def test_cli_diff_is_the_same_text_written_by_git_itself(ws, tmp_path, wt_diff):
     held = held_lane(ws, tmp_path, files=3)
     held["hold"].unlink()
-    res = cli(ws.root, "wt", "diff", "big")
+    res = cli(ws.root, *wt_diff, "big")
     assert res.returncode == 0, res.stderr
     assert res.stdout.decode() == ws.lanes.diff("big")
 
 
-def test_cli_diff_streams_to_stdout_while_git_runs(ws, tmp_path):
+def test_both_paths_give_the_same_bytes_from_the_root_and_from_inside_a_lane(ws):
+    lane = Path(ws.lanes.create("odd").lane["path"])
+    (lane / "README.md").write_text("changed\n")
+    git(lane, "commit", "-qam", "a commit")
+    (lane / "README.md").write_text("changed again\n")
+    for odd in ("with space.txt", "tab\there.txt", "ünïcødé.txt", "new\nline.txt"):
+        (lane / odd).write_text("untracked\n")
+    quick = cli(ws.root, "wt", "diff", "odd")
+    assert quick.returncode == 0, quick.stderr
+    assert b"+changed again" in quick.stdout and b"?? \xc3\xbcn" in quick.stdout
+    assert b"?? tab\there.txt" in quick.stdout and b"?? new\nline.txt" in quick.stdout
+    for where, args in ((ws.root, ["-C", str(ws.root)]), (lane, []), (lane / "", ["-C", "."])):
+        res = cli(where, *args, "wt", "diff", "odd")
+        assert (res.returncode, res.stdout, res.stderr) == (0, quick.stdout, b"")
+
+
+def test_cli_diff_streams_to_stdout_while_git_runs(ws, tmp_path, wt_diff):
     held = held_lane(ws, tmp_path)
-    proc = subprocess.Popen([sys.executable, "-m", "tui", "wt", "diff", "big"], cwd=ws.root,
+    proc = subprocess.Popen([sys.executable, "-m", "tui", *wt_diff, "big"], cwd=ws.root,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
@@ -136,22 +161,83 @@ def test_cli_diff_streams_to_stdout_while_git_runs(ws, tmp_path):
                                   b"?? scratch.txt (untracked, not in the diff)\n")
 
 
-def test_cli_diff_into_a_closed_pipe_ends_quietly(ws, tmp_path):
+def test_cli_diff_into_a_closed_pipe_ends_quietly(ws, tmp_path, wt_diff):
     held = held_lane(ws, tmp_path, files=2000)
     held["hold"].unlink()
-    res = subprocess.run(f"{sys.executable} -m tui wt diff big | head -1", shell=True,
+    res = subprocess.run(f"{sys.executable} -m tui {' '.join(wt_diff)} big | head -1; "
+                         "echo \"status ${PIPESTATUS[0]}\"", shell=True, executable="bash",
                          cwd=ws.root, capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert res.stdout.startswith(" f000.txt") and res.stderr == ""
+    assert res.stdout.endswith("status 141\n")   # as git itself, and every command here
 
 
-def test_cli_diff_of_a_bad_base_is_one_line(ws):
+def test_cli_diff_of_a_bad_base_is_one_line(ws, wt_diff):
     ws.lanes.create("gone-base")
     ws.lanes.update("gone-base", base="no-such-branch")
-    res = cli(ws.root, "wt", "diff", "gone-base", text=True)
+    res = cli(ws.root, *wt_diff, "gone-base", text=True)
     assert res.returncode == 1 and res.stdout == ""
     assert res.stderr.startswith("worklanes: diff of lane 'gone-base' failed: ")
     assert res.stderr.count("\n") == 1
+
+
+def test_ctrl_c_during_a_cli_diff_stops_git_and_says_so(ws, tmp_path, wt_diff):
+    """Ctrl-C reaches the terminal's whole process group: git and its diff driver stop,
+    the command says it was aborted, in one line, and leaves nothing running."""
+    held = held_lane(ws, tmp_path)
+    proc = subprocess.Popen([sys.executable, "-m", "tui", *wt_diff, "big"], cwd=ws.root,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        os.read(proc.stdout.fileno(), 64 * 1024)
+        wait_file(held["pid"])
+        driver = int(held["pid"].read_text())
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        held["hold"].unlink()
+    assert (proc.returncode, err) == (1, b"\nworklanes: aborted\n")
+    wait_gone(driver)
+
+
+@pytest.mark.parametrize("index, says", [
+    (b'{"worktrees": [', "index.json cannot be parsed"),
+    (b'{"worktrees": {"big": 1}}', "index.json cannot be parsed"),
+    (b'{"worktrees": [{"name": "big"}]}', "index.json cannot be parsed"),
+])
+def test_a_corrupt_index_is_reported_by_wt_diff_and_left_untouched(ws, index, says):
+    ws.lanes.create("big")
+    (ws.root / ".worktrees" / "index.json").write_bytes(index)
+    res = cli(ws.root, "wt", "diff", "big", text=True)
+    assert res.returncode == 1 and res.stdout == "" and res.stderr.count("\n") == 1
+    assert says in res.stderr and "left untouched" in res.stderr
+    assert (ws.root / ".worktrees" / "index.json").read_bytes() == index
+
+
+def test_wt_diff_of_a_lane_it_cannot_show_names_why(ws):
+    ws.lanes.create("gone")
+    ws.lanes.remove("gone")
+    ws.lanes.create("moved")
+    missing = Path(ws.lanes.get("moved")["path"])
+    os.rename(missing, ws.root.parent / "elsewhere")
+    for name, says in (("nope", "lane 'nope' is not in the index"),
+                       ("gone", "`worklanes wt restore gone` brings it back"),
+                       ("moved", "is missing; run `worklanes wt reconcile --fix`"),
+                       ("a b", "lane 'a b' is not in the index")):
+        res = cli(ws.root, "wt", "diff", name, text=True)
+        assert res.returncode == 1 and res.stdout == "", name
+        assert res.stderr.startswith("worklanes: ") and says in res.stderr, res.stderr
+
+
+def test_wt_diff_recovers_what_a_killed_command_left_before_it_reads_the_lane(ws):
+    """A killed create left its intent record: the full command opens the workspace,
+    which rolls the create back, and then says the lane is not there, rather than
+    showing a diff of half a checkout."""
+    path = killed_create(ws, "h")
+    res = cli(ws.root, "wt", "diff", "h", text=True)
+    assert (res.returncode, res.stdout) == (1, "")
+    assert "lane 'h' is not in the index" in res.stderr
+    assert not path.exists() and ws.lanes.list() == []
 
 
 async def test_view_shows_the_first_screen_while_git_runs_and_closing_stops_it(ws, tmp_path):

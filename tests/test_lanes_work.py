@@ -12,7 +12,7 @@ import pytest
 
 from core.errors import ConflictError, DirtyLaneError, InvalidInputError, NotFoundError
 from core.workspace import Workspace
-from tests.conftest import git, make_repo
+from tests.conftest import git, killed_create, make_repo
 
 
 @pytest.fixture
@@ -251,16 +251,8 @@ def test_removal_plan_in_the_cli(ws):
 
 
 def test_create_killed_mid_checkout_is_rolled_back_not_adopted(ws):
-    """What a create killed inside `git worktree add` leaves: its intent record and a
-    worktree git keeps locked "initializing". The next command rolls it all back."""
-    from core.lanes import ops
-    path = ws.root / ".worktrees" / "h"
-    git(ws.root, "worktree", "add", "-q", "-b", "wt/h", str(path))
-    git(ws.root, "worktree", "lock", "--reason", "initializing", str(path))
-    (path / "README.md").unlink()  # the checkout never finished
-    head = git(ws.root, "rev-parse", "HEAD").strip()
-    ws.lanes._insert({"name": "h", "path": str(path), "branch": "wt/h", "task_id": None,
-                      "status": "active", "op": ops.new_op("create", base_commit=head)})
+    """A killed create (``killed_create``): the next command rolls it all back."""
+    path = killed_create(ws, "h")
     assert [f.kind for f in ws.lanes.reconcile()] == ["interrupted"]
     ws = Workspace.open(ws.root)  # the next command
     assert ws.lanes.list() == [] and not path.exists()

@@ -7,7 +7,6 @@ board commands start in a fraction of the app's start-up time.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import click
 from core import present
 from core.errors import WorklanesError
 from core.tasks import STATUSES
+from tui.entry import report
 
 # Commands that live in their own modules, loaded only when run (or listed by --help):
 # the agent's (anthropic, the tools) cost several times a board command's whole run.
@@ -56,22 +56,8 @@ class _Group(LazyGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except WorklanesError as exc:
-            click.echo(f"worklanes: {exc}", err=True)
-            ctx.exit(1)
-        except BrokenPipeError:
-            # The reader left (`task list | head`): nothing went wrong. Quiet, with the
-            # status git has then, and stdout pointed at nothing so exit's flush is too.
-            try:
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            except (OSError, ValueError):
-                pass
-            ctx.exit(141)
-        except OSError as exc:  # disk full, permissions: never a traceback
-            where = f" ({exc.filename})" if exc.filename else ""
-            click.echo(f"worklanes: {exc.strerror or exc}{where}; check free disk space and "
-                       "permissions, then retry", err=True)
-            ctx.exit(1)
+        except (WorklanesError, OSError) as exc:
+            ctx.exit(report(exc))
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         standalone = kwargs.pop("standalone_mode", True)

@@ -94,23 +94,23 @@ def wt_status(ctx, name, as_json):
 @click.pass_context
 def wt_diff(ctx, name):
     """Everything the lane changed since its base: commits and uncommitted edits."""
-    # The index alone names the lane and its base (no lane code behind ws.lanes): git's
-    # two processes start as early as the command can know what to ask them.
+    # Mostly run by tui.entry before this module loads; here when that path left it to
+    # the workspace (to recover an operation, or to say what is wrong), or with -C.
     lanes = _ws(ctx).lane_index
     try:
         out = sys.stdout.fileno()
         sys.stdout.flush()
     except (OSError, ValueError):
-        out = None   # no file behind stdout (an embedding caller's buffer)
-    # git writes the diff to our stdout itself, as it goes: nothing passes through Python.
-    with lanes.diff_stream(name, stdout=out) as stream:
-        if out is None:
+        # No file behind stdout (an embedding caller's buffer): the text passes through.
+        with lanes.diff_stream(name) as stream:
             for text in stream.chunks():
                 click.echo(text, nl=False)
-            return
-        tail = stream.finish()
-    if tail:
-        click.echo(tail, nl=False)
+        return
+    from core.lanes.diff_cmd import write_diff
+    from core.records import lane_base
+
+    lane = lanes.live(name)
+    write_diff(name, lane["path"], lane_base(lane), out)
 
 
 @click.command("keep")

@@ -1,13 +1,8 @@
-"""A lane's diff, streamed: everything it changed since it left its base.
-
-Two git processes, started together: ``git diff --merge-base BASE --stat --patch``
-(commits and uncommitted edits against the fork point, in one working-tree scan) and
-``git ls-files --others --exclude-standard -z`` (the untracked files, which no diff can
-show, listed after it). The diff's output is handed on as git writes it - straight to a
-file descriptor (the CLI's stdout: git writes to the terminal itself) or in chunks to a
-reader (the app's view, the agent's tool) - so the first screen of a very large diff
-shows while git still works on the rest. ``cancel`` stops both processes from any
-thread; leaving the ``with`` block reaps them, so nothing outlives the stream.
+"""A lane's diff for a reader (the app's view, the agent's tool), streamed as git writes
+it: the two git processes of ``core.lanes.diff_cmd``, whose output is handed on in
+chunks, so the first screen of a very large diff shows while git still works on the
+rest. ``cancel`` stops both processes from any thread; leaving the ``with`` block reaps
+them, so nothing outlives the stream.
 """
 
 from __future__ import annotations
@@ -21,34 +16,21 @@ from pathlib import Path
 from typing import Iterator
 
 from core import git
-from core.errors import GitError
+from core.lanes.diff_cmd import LIST_ARGS, diff_args, failure, untracked_note, untracked_paths
 
 CHUNK = 64 * 1024
 
 
-def diff_args(base: str) -> list[str]:
-    return ["diff", "--merge-base", base, "--stat", "--patch", "--no-color"]
-
-
-def untracked_note(paths: list[str]) -> str:
-    """How untracked files are listed after the diff."""
-    if not paths:
-        return ""
-    return "\n" + "".join(f"?? {p} (untracked, not in the diff)\n" for p in paths)
-
-
 class DiffStream:
-    """``stdout``: a file descriptor git writes the diff to directly; without one, read
-    it with ``chunks()``."""
+    """Read it with ``chunks()``."""
 
-    def __init__(self, name: str, path: Path, base: str, stdout: int | None = None):
+    def __init__(self, name: str, path: Path, base: str):
         self.name = name
         self.cancelled = threading.Event()
         argv, env = git.command(diff_args(base))
-        list_argv, _ = git.command(["ls-files", "--others", "--exclude-standard", "-z"])
+        list_argv, _ = git.command(LIST_ARGS)
         self.diff = subprocess.Popen(argv, cwd=path, env=env, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE if stdout is None else stdout,
-                                     stderr=subprocess.PIPE)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.listing = subprocess.Popen(list_argv, cwd=path, env=env, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         # Both drained in threads so that neither a chatty stderr nor a long untracked
@@ -72,7 +54,6 @@ class DiffStream:
         failed. Ends early, quietly, once cancelled."""
         decoder = getincrementaldecoder("utf-8")("replace")
         out = self.diff.stdout
-        assert out is not None, "a stream writing to a file descriptor has no chunks"
         while not self.cancelled.is_set():
             data = os.read(out.fileno(), size)
             if not data:
@@ -96,10 +77,8 @@ class DiffStream:
         if code == -signal.SIGPIPE or self.cancelled.is_set():
             return ""
         if code != 0:
-            res = git.GitResult(code, "", b"".join(self._err).decode("utf-8", "replace"))
-            raise GitError(f"diff of lane {self.name!r} failed: {res.message()}")
-        names = b"".join(self._untracked).decode("utf-8", "replace").split("\0")
-        return untracked_note([n for n in names if n])
+            raise failure(self.name, code, b"".join(self._err))
+        return untracked_note(untracked_paths(b"".join(self._untracked)))
 
     def cancel(self) -> None:
         """Stop both git processes and what they started (an external diff driver, a

@@ -19,7 +19,7 @@ from core.errors import ConflictError, CorruptFileError, InvalidInputError, NotF
 from core.events import EventLog
 from core.fsutil import LOCK_TIMEOUT, atomic_write_json, locked, read_json
 from core.paths import RESERVED_NAMES, StatePaths, is_scratch
-from core.records import LaneEntry, index_shape_error, lane_base
+from core.records import LaneEntry, find_entry, index_shape_error, lane_base
 from core.tasks import TaskBoard
 
 if TYPE_CHECKING:
@@ -76,13 +76,6 @@ def slugify(text: str, limit: int = 30, fallback: str = "lane") -> str:
     return slug or fallback
 
 
-def find_entry(data: dict[str, Any], name: str) -> dict[str, Any] | None:
-    for entry in data.get("worktrees", []):
-        if isinstance(entry, dict) and entry.get("name") == name:
-            return entry
-    return None
-
-
 def task_ref(lane: dict[str, Any]) -> dict[str, Any]:
     return {"id": lane["task_id"]} if lane.get("task_id") is not None else {}
 
@@ -130,13 +123,13 @@ class LaneIndex:
         with self.diff_stream(name) as stream:
             return "".join(stream.chunks())
 
-    def diff_stream(self, name: str, stdout: int | None = None) -> "DiffStream":
+    def diff_stream(self, name: str) -> "DiffStream":
         """The same, as it arrives (``core.lanes.diff``); use it in a ``with`` block.
         Here, on the index, since naming the lane and its base is all it needs of it."""
         from core.lanes.diff import DiffStream
 
-        lane = self._live(name)
-        return DiffStream(name, Path(lane["path"]), lane_base(lane), stdout=stdout)
+        lane = self.live(name)
+        return DiffStream(name, Path(lane["path"]), lane_base(lane))
 
     def _unknown(self, name: str) -> NotFoundError:
         return NotFoundError(f"lane {name!r} is not in the index; `worklanes wt list` shows the lanes")
@@ -208,7 +201,8 @@ class LaneIndex:
         with locked(self.paths.git_worktree_lock):
             yield
 
-    def _live(self, name: str) -> LaneEntry:
+    def live(self, name: str) -> LaneEntry:
+        """The entry of a lane whose directory is meant to be there and is; else why not."""
         lane = self.get(name)
         if lane.get("status") == "removed":
             raise ConflictError(

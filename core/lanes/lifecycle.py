@@ -214,7 +214,7 @@ class Lanes(LaneStatusMixin, ReconcileMixin):
         """``on_output`` gets the output as it arrives (a front end streams it)."""
         if not command or not command.strip():
             raise InvalidInputError("no command given; e.g. `worklanes wt run NAME -- git status`")
-        lane = self._live(name)
+        lane = self.live(name)
         from core.proc import run_command
 
         result = run_command(command, Path(lane["path"]),
