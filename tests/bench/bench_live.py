@@ -14,7 +14,9 @@ each next to its floor measured in the same run.
    against `status` + `rev-list` per lane run in parallel.
 5. `wt diff` of a lane with 500 changed files, against `git diff --merge-base` +
    `git ls-files --others` (what it shows), `git diff main...` (commits only), and a bare
-   `python -c` that runs the same two git commands (what any Python command pays).
+   `python -c` that runs the same two git commands (what any Python command pays); and
+   the same diff by the full command line (`-C`), as it runs when the workspace has
+   something to recover or report.
 6. `worklanes task list` on an empty board, against `python -c "import click"` (both
    from compiled bytecode, as an installed package runs).
 
@@ -44,7 +46,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.bench.common import compiled_env, timeit  # noqa: E402
+from tests.bench.common import compiled_env, interleaved, timeit  # noqa: E402
 from tests.bench.genrepo import add_lanes, make_big_repo, tracked_files  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -271,39 +273,38 @@ def main() -> None:
         for rel in tracked_files(big)[:500]:
             with open(big / rel, "a") as fh:
                 fh.write("# bench edit\n")
-        diff = timeit(lambda: sh([*cli, "wt", "diff", names[1]], root, pyc), 7)
         raw_diff = ["git", "diff", "--merge-base", "main", "--stat", "--patch"]
         raw_list = ["git", "ls-files", "--others", "--exclude-standard"]
-        needed = timeit(lambda: (sh(raw_diff, big), sh(raw_list, big)), 7)
-        beside = timeit(lambda: both(big, raw_diff, raw_list), 7)
-        commits_only = timeit(lambda: sh(["git", "diff", "main..."], big), 5)
         # The least any Python command can take for the same output: the interpreter
         # starting and running the two git commands itself, nothing imported for them.
         bare_py = [sys.executable, "-c",
                    f"import subprocess as s, sys; s.run(sys.argv[1:{len(raw_diff) + 1}]); "
                    f"s.run(sys.argv[{len(raw_diff) + 1}:])",
                    *raw_diff, *raw_list]
-        py_floor = timeit(lambda: sh(bare_py, big, pyc), 7)
+        diff, needed, beside, commits_only, py_floor, full = interleaved(11, [
+            lambda: sh([*cli, "wt", "diff", names[1]], root, pyc),
+            lambda: (sh(raw_diff, big), sh(raw_list, big)),
+            lambda: both(big, raw_diff, raw_list),
+            lambda: sh(["git", "diff", "main..."], big),
+            lambda: sh(bare_py, big, pyc),
+            lambda: sh([*cli, "-C", str(root), "wt", "diff", names[1]], root, pyc)])
         rows.append(("wt diff, 500 changed files", diff, needed, "diff+ls-files raw, ~1.2x"))
         rows.append(("  against the two side by side", diff, beside, ""))
         rows.append(("  against git diff main... (commits only)", diff, commits_only, ""))
         rows.append(("  against python running the two itself", diff, py_floor,
                      "the floor of any Python command"))
+        rows.append(("  the full command line (-C)", full, needed, ""))
 
-        # 6. task list on an empty board, both from compiled bytecode (as installed),
-        # interleaved
+        # 6. task list on an empty board, both from compiled bytecode (as installed)
         empty = make_big_repo(base / "empty", files=1)
         ours_cmd = [sys.executable, "-m", "tui", "task", "list"]
         click_cmd = [sys.executable, "-c", "import click"]
-        tl, click_floor = [], []
-        for i in range(13):
-            for cmd, into in ((ours_cmd, tl), (click_cmd, click_floor)):
-                t = time.perf_counter()
-                subprocess.run(cmd, cwd=empty, check=True, capture_output=True, env=pyc)
-                if i >= 2:   # the first runs fill the bytecode cache
-                    into.append(time.perf_counter() - t)
-        rows.append(("task list, empty board", statistics.median(tl),
-                     statistics.median(click_floor), "<= 1.5x python -c 'import click'"))
+        tl, click_floor = interleaved(11, [
+            lambda: subprocess.run(ours_cmd, cwd=empty, check=True, capture_output=True, env=pyc),
+            lambda: subprocess.run(click_cmd, cwd=empty, check=True, capture_output=True, env=pyc)],
+            warmup=2)   # the first runs fill the bytecode cache
+        rows.append(("task list, empty board", tl, click_floor,
+                     "<= 1.5x python -c 'import click'"))
 
         if args.only == "cli":
             print(table(rows))

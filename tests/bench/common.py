@@ -22,6 +22,19 @@ def timeit(fn: Callable[[], object], repeat: int = 5, setup: Callable[[int], obj
     return statistics.median(times)
 
 
+def interleaved(rounds: int, runs: list[Callable[[], object]], warmup: int = 1) -> list[float]:
+    """Median seconds of each of ``runs``, taken in turn round after round, so that the
+    machine's load drifting over a run weighs on each alike; ``warmup`` rounds untimed."""
+    times: list[list[float]] = [[] for _ in runs]
+    for i in range(warmup + rounds):
+        for fn, into in zip(runs, times):
+            t0 = time.perf_counter()
+            fn()
+            if i >= warmup:
+                into.append(time.perf_counter() - t0)
+    return [statistics.median(t) for t in times]
+
+
 def table(rows: list[tuple[str, float, float, str]]) -> str:
     """rows: (what, worklanes seconds, floor seconds, target)."""
     head = f"{'benchmark':<44} {'worklanes':>11} {'floor':>11} {'ratio':>7}  target"
