@@ -1,6 +1,6 @@
 """TUI benchmarks, each next to its floor measured in the same run.
 
-    python tests/bench/bench_tui.py [--runs 5] [--tasks 1000] [--lanes 20] [--events 1000000]
+    python tests/bench/bench_tui.py [--runs 15] [--tasks 1000] [--lanes 20] [--events 1000000]
 
 1. Startup to the first full paint (board, lanes and event tail drawn) on a board of
    1,000 tasks, 20 lanes and a 1,000,000-line event log, in a fresh process, against a
@@ -332,7 +332,9 @@ def pct(values: list[float], p: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=15,
+                        help="runs of each app, taken in turn (ratios swing by 0.2-0.4x on a "
+                             "busy 2-core machine with 5)")
     parser.add_argument("--tasks", type=int, default=1000)
     parser.add_argument("--lanes", type=int, default=20)
     parser.add_argument("--events", type=int, default=1_000_000)
