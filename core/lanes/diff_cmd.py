@@ -10,9 +10,10 @@ show, listed after it). The app's view and the agent's tool read the same two th
 `wt diff NAME` is the one command whose own work is a fraction of a second of git's, so
 what Python does before git starts shows in its time: the entry point (``tui.entry``)
 asks ``quick_lane`` for the lane before it imports the command line, and this module
-imports nothing but ``os``, ``json`` and the core's lean readers. Whatever is not plainly
-healthy (an operation to recover, an index that does not parse, a lane that is not
-there) is left to the full command, which opens the workspace and says what is wrong.
+imports nothing but ``os``, ``json``, ``signal`` and the core's lean readers. Whatever
+is not plainly healthy (an operation to recover, an index that does not parse, a lane
+that is not there) is left to the full command, which opens the workspace and says
+what is wrong.
 """
 
 from __future__ import annotations
