@@ -299,10 +299,9 @@ def main() -> None:
         empty = make_big_repo(base / "empty", files=1)
         ours_cmd = [sys.executable, "-m", "tui", "task", "list"]
         click_cmd = [sys.executable, "-c", "import click"]
-        tl, click_floor = interleaved(11, [
-            lambda: subprocess.run(ours_cmd, cwd=empty, check=True, capture_output=True, env=pyc),
-            lambda: subprocess.run(click_cmd, cwd=empty, check=True, capture_output=True, env=pyc)],
-            warmup=2)   # the first runs fill the bytecode cache
+        tl, click_floor = interleaved(11, [lambda: sh(ours_cmd, empty, pyc),
+                                           lambda: sh(click_cmd, empty, pyc)],
+                                      warmup=2)   # the first runs fill the bytecode cache
         rows.append(("task list, empty board", tl, click_floor,
                      "<= 1.5x python -c 'import click'"))
 
